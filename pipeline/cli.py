@@ -1,0 +1,92 @@
+"""The `newsflow` command. Errors print as one clear line (exit 1), never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pipeline.config import Settings
+from pipeline.errors import NewsflowError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsflow", description="News ingestion: sources -> Kafka -> Elasticsearch.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    stack = sub.add_parser("stack", help="the local Kafka, Elasticsearch and Airflow")
+    stack.add_argument("action", choices=["up", "down", "status"])
+
+    sub.add_parser("topics", help="create the Kafka topics if missing").add_argument("action", choices=["init"])
+    sub.add_parser("index", help="the search index").add_argument("action", choices=["init"])
+
+    poll = sub.add_parser("poll", help="poll sources once and push new items to Kafka")
+    poll.add_argument("source_ids", nargs="*", metavar="SOURCE_ID")
+    poll.add_argument("--all", action="store_true", help="every enabled source")
+    poll.add_argument("--force", action="store_true", help="push everything the source lists, even if unchanged")
+    poll.add_argument("--dry-run", action="store_true", help="fetch and parse, push nothing")
+
+    worker = sub.add_parser("worker", help="run a consumer worker")
+    worker.add_argument("kind", choices=["normalize", "index"])
+    worker.add_argument("--until-idle", type=float, metavar="SECONDS", help="exit after this long with no messages")
+
+    search = sub.add_parser("search", help="full-text search of the index")
+    search.add_argument("query")
+    search.add_argument("--json", action="store_true", help="print the hits' documents as a JSON array")
+    search.add_argument("--size", type=int, default=10)
+
+    sources = sub.add_parser("sources", help="the sources file and each source's polling health")
+    sources.add_argument("action", choices=["list", "status"])
+
+    sub.add_parser("demo", help="the main job: stack up, poll the sample sources, normalize, index, search")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    try:
+        settings = Settings()
+        return _dispatch(args, settings)
+    except NewsflowError as exc:
+        print(f"newsflow: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("newsflow: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline import commands
+
+    if args.command == "stack":
+        return commands.stack(settings, args.action)
+    if args.command == "topics":
+        return commands.topics_init(settings)
+    if args.command == "index":
+        return commands.index_init(settings)
+    if args.command == "poll":
+        return commands.poll(settings, args.source_ids, all_sources=args.all, force=args.force, dry_run=args.dry_run)
+    if args.command == "worker":
+        return commands.worker(settings, args.kind, args.until_idle)
+    if args.command == "search":
+        return commands.search(settings, args.query, as_json=args.json, size=args.size)
+    if args.command == "sources":
+        return commands.sources(settings, args.action)
+    if args.command == "demo":
+        from pipeline.demo import run_demo
+
+        return run_demo(settings)
+    raise NewsflowError(f"unknown command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

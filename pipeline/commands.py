@@ -1,0 +1,130 @@
+"""What each `newsflow` sub-command does, on top of the adapters."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from pipeline import kafka
+from pipeline import search as search_adapter
+from pipeline.config import Settings
+from pipeline.emit import DryRunEmitter, Emitter, KafkaEmitter
+from pipeline.errors import ConfigError, NewsflowError
+from pipeline.poll import PollReport, poll_source
+from pipeline.sources.catalog import SourceConfig, find_source, load_sources
+from pipeline.state import StateStore
+
+
+def stack(settings: Settings, action: str) -> int:
+    from pipeline.stack import manager
+
+    if action == "up":
+        manager.up(settings)
+        kafka.ensure_topics(settings)
+        search_adapter.ensure_index(search_adapter.client(settings), settings)
+        print("stack is up; topics and index are ready")
+    elif action == "down":
+        manager.down(settings)
+    else:
+        for line in manager.status_lines(settings):
+            print(line)
+    return 0
+
+
+def topics_init(settings: Settings) -> int:
+    created = kafka.ensure_topics(settings)
+    print(f"topics: created {', '.join(created)}" if created else "topics: all present")
+    return 0
+
+
+def index_init(settings: Settings) -> int:
+    name = search_adapter.ensure_index(search_adapter.client(settings), settings)
+    print(f"index {name} ready behind alias {settings.index_alias}")
+    return 0
+
+
+def selected_sources(settings: Settings, ids: list[str], all_sources: bool) -> list[SourceConfig]:
+    sources = load_sources(settings.sources)
+    if all_sources:
+        return [s for s in sources if s.enabled]
+    if not ids:
+        raise ConfigError("name one or more source ids, or use --all")
+    return [find_source(sources, source_id) for source_id in ids]
+
+
+def poll_one(
+    settings: Settings, source: SourceConfig, emitter: Emitter, *, force: bool = False, dry_run: bool = False
+) -> PollReport:
+    return poll_source(source, settings, emitter, StateStore(settings.state_dir), force=force, dry_run=dry_run)
+
+
+def poll(settings: Settings, ids: list[str], *, all_sources: bool, force: bool, dry_run: bool) -> int:
+    sources = selected_sources(settings, ids, all_sources)
+    emitter: Emitter = DryRunEmitter() if dry_run else KafkaEmitter(settings)
+    failures = 0
+    try:
+        for position, source in enumerate(sources, start=1):
+            prefix = f"[{position}/{len(sources)}] " if len(sources) > 1 else ""
+            try:
+                report = poll_one(settings, source, emitter, force=force, dry_run=dry_run)
+            except NewsflowError as exc:  # one failing source never blocks another
+                failures += 1
+                print(f"{prefix}{source.id}: FAILED: {exc}", file=sys.stderr)
+                continue
+            print(prefix + report.line())
+            for error in report.errors:
+                print(f"    dead-lettered: {error}")
+        if isinstance(emitter, DryRunEmitter):
+            for item in emitter.raws:
+                print(f"    would push {item.item_id}  {item.title or item.url or ''}")
+    finally:
+        emitter.close()
+    return 1 if failures else 0
+
+
+def worker(settings: Settings, kind: str, until_idle: float | None) -> int:
+    from pipeline.workers.consume import StopFlag
+    from pipeline.workers.main import run_indexer, run_normalizer
+
+    stop = StopFlag()
+    stop.install()
+    runner = run_normalizer if kind == "normalize" else run_indexer
+    stats = runner(settings, until_idle_s=until_idle, stop=stop)
+    print(f"{kind}: {stats.records} records in {stats.batches} batches, {stats.retries} retries")
+    return 0
+
+
+def search(settings: Settings, query: str, *, as_json: bool, size: int) -> int:
+    hits = search_adapter.search(search_adapter.client(settings), settings.index_alias, query, size=size)
+    if as_json:
+        print(json.dumps([hit["_source"] for hit in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print(f"no results for {query!r}")
+    for rank, hit in enumerate(hits, start=1):
+        doc = hit["_source"]
+        title = (hit.get("highlight", {}).get("title") or [doc["title"]])[0]
+        print(f"{rank}. {title}  [{doc['outlet']} / {doc['category']}] {doc.get('published_at') or ''}")
+        for snippet in hit.get("highlight", {}).get("body_text", []):
+            print(f"     … {snippet} …")
+        print(f"     {doc.get('url') or doc['id']}")
+    return 0
+
+
+def sources(settings: Settings, action: str) -> int:
+    configured = load_sources(settings.sources)
+    store = StateStore(settings.state_dir)
+    for source in configured:
+        if action == "list":
+            state = "enabled" if source.enabled else "disabled"
+            print(f"{source.id:<28}{source.type.value:<8}{state:<10}{source.schedule:<14}{source.location}")
+            continue
+        st = store.load(source.id)
+        health = "ok" if st.consecutive_failures == 0 else f"FAILING x{st.consecutive_failures}"
+        print(
+            f"{source.id:<28}{health:<14}last ok: {st.last_success_at or '-'}  next: {st.next_attempt_at or '-'}"
+            f"  pushed: {len(st.pushed)}"
+        )
+        if st.last_error:
+            print(f"    last error: {st.last_error}")
+    return 0

@@ -1,0 +1,105 @@
+"""Settings: the one place that reads the environment (`NEWSFLOW_*` variables).
+
+Build a `Settings` once at the edge (a command, a worker's main, a task body) and pass it in.
+Defaults match the local stack (`newsflow stack up`) and docker-compose.yml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PIPELINE_VERSION = "0.1.0"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", frozen=True, extra="ignore")
+
+    # Kafka
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    topic_raw: str = "news.raw"
+    topic_articles: str = "news.articles"
+    topic_deadletter: str = "news.deadletter"
+    topic_partitions: int = Field(default=6, ge=1)
+    topic_replication: int = Field(default=1, ge=1)
+    group_normalize: str = "newsflow-normalize"
+    group_index: str = "newsflow-index"
+
+    # Elasticsearch
+    es_url: str = "http://127.0.0.1:9200"
+    es_username: str | None = None
+    es_password: SecretStr | None = None
+    es_api_key: SecretStr | None = None
+    es_ca_file: Path | None = None
+    index_alias: str = "news-articles"
+    index_version: int = Field(default=1, ge=1)
+    index_shards: int = Field(default=1, ge=1)
+    index_replicas: int = Field(default=0, ge=0)
+
+    # Workers
+    index_batch_size: int = Field(default=500, ge=1)
+    index_batch_seconds: float = Field(default=1.0, gt=0)
+    normalize_batch_size: int = Field(default=500, ge=1)
+
+    # Sources and polling
+    sources: Path = Path("sources.yaml")
+    state_dir: Path = Path(".stack")
+    user_agent: str = f"newsflow/{PIPELINE_VERSION} (+news ingestion; polite polling)"
+    http_connect_timeout_s: float = Field(default=5.0, gt=0)
+    http_total_timeout_s: float = Field(default=30.0, gt=0)
+    max_feed_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_item_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_items_per_poll: int = Field(default=5000, ge=1)
+    max_poll_seconds: float = Field(default=120.0, gt=0)
+
+    # Local stack
+    cache_dir: Path = Path.home() / ".cache" / "newsflow"
+    dags_folder: Path = Path("dags")
+    airflow_port: int = 8080
+    es_heap: str = "1g"
+    kafka_heap: str = "512m"
+
+    @property
+    def index_name(self) -> str:
+        return f"{self.index_alias}-v{self.index_version}"
+
+    @property
+    def kafka_host_port(self) -> tuple[str, int]:
+        first = self.kafka_bootstrap_servers.split(",")[0].strip()
+        host, _, port = first.rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+    @property
+    def es_host_port(self) -> tuple[str, int]:
+        parts = urlsplit(self.es_url)
+        return parts.hostname or "127.0.0.1", parts.port or 9200
+
+    @property
+    def topics(self) -> tuple[str, str, str]:
+        return self.topic_raw, self.topic_articles, self.topic_deadletter
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as `NEWSFLOW_*` variables (paths made absolute), for child processes."""
+        env: dict[str, str] = {}
+        for name, value in self:
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, Path):
+                value = value.expanduser().resolve()
+            env[f"NEWSFLOW_{name.upper()}"] = str(value)
+        return env
+
+    def redacted(self) -> dict[str, object]:
+        """Settings as a dict safe to print or log: secrets shown as '**********'."""
+        return {k: ("**********" if isinstance(v, SecretStr) else v) for k, v in self}

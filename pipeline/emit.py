@@ -1,0 +1,90 @@
+"""Where polls and workers send their output: Kafka, or nowhere (dry runs)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pipeline import kafka
+from pipeline.config import Settings
+from schemas.models import Article, DeadLetter, RawItem
+
+
+class Emitter(Protocol):
+    def raw(self, item: RawItem) -> None: ...
+    def article(self, article: Article) -> None: ...
+    def dead(self, letter: DeadLetter) -> None: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class KafkaEmitter:
+    """Queues messages on an idempotent acks=all producer; `flush` waits for every ack."""
+
+    def __init__(self, settings: Settings, producer: Any | None = None) -> None:
+        self._settings = settings
+        self._producer = producer or kafka.producer(settings)
+        self._futures: list[Any] = []
+        self.counts = {"raw": 0, "article": 0, "dead": 0}
+
+    def _send(self, topic: str, key: str, value: bytes, headers: kafka.Headers, kind: str) -> None:
+        self._futures.append(kafka.send(self._producer, topic, key, value, headers))
+        self.counts[kind] += 1
+
+    def raw(self, item: RawItem) -> None:
+        self._send(
+            self._settings.topic_raw,
+            item.item_id,
+            item.model_dump_json().encode(),
+            kafka.headers_for(item, item.source.id),
+            "raw",
+        )
+
+    def article(self, article: Article) -> None:
+        self._send(
+            self._settings.topic_articles,
+            article.id,
+            article.model_dump_json().encode(),
+            kafka.headers_for(article, article.source_id),
+            "article",
+        )
+
+    def dead(self, letter: DeadLetter) -> None:
+        key = letter.item_id or letter.source_id or "unknown"
+        self._send(
+            self._settings.topic_deadletter,
+            key,
+            letter.model_dump_json().encode(),
+            kafka.headers_for(letter, letter.source_id),
+            "dead",
+        )
+
+    def flush(self) -> None:
+        futures, self._futures = self._futures, []
+        kafka.flush(self._producer, futures)
+
+    def close(self) -> None:
+        self._producer.close(timeout=10)
+
+
+class DryRunEmitter:
+    """Collects what would have been sent."""
+
+    def __init__(self) -> None:
+        self.raws: list[RawItem] = []
+        self.articles: list[Article] = []
+        self.deads: list[DeadLetter] = []
+
+    def raw(self, item: RawItem) -> None:
+        self.raws.append(item)
+
+    def article(self, article: Article) -> None:
+        self.articles.append(article)
+
+    def dead(self, letter: DeadLetter) -> None:
+        self.deads.append(letter)
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,163 @@
+"""Thin adapter around kafka-python: clients built from settings, our errors at the boundary.
+
+Messages are JSON bytes keyed by the article id; headers carry the schema version and source id.
+Producers are idempotent with acks=all; consumers never auto-commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
+from pydantic import BaseModel
+
+from pipeline.config import Settings
+from pipeline.errors import RetryableError
+
+Headers = list[tuple[str, bytes]]
+
+# Items may be large (a long article with its HTML): allow up to 8 MiB per message end to end.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+def _common(settings: Settings) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
+        "security_protocol": settings.kafka_security_protocol,
+        "client_id": "newsflow",
+    }
+    if settings.kafka_ssl_cafile:
+        config["ssl_cafile"] = str(settings.kafka_ssl_cafile)
+    if settings.kafka_sasl_mechanism:
+        config["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        config["sasl_plain_username"] = settings.kafka_sasl_username
+        config["sasl_plain_password"] = (
+            settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+        )
+    return config
+
+
+def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
+    try:
+        return KafkaProducer(
+            **_common(settings),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            batch_size=256 * 1024,
+            max_request_size=MAX_MESSAGE_BYTES,
+            allow_auto_create_topics=False,
+            **overrides,
+        )
+    except KafkaError as exc:
+        raise RetryableError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}") from exc
+
+
+def consumer(settings: Settings, group: str | None, topics: Sequence[str] = (), **overrides: Any) -> KafkaConsumer:
+    config: dict[str, Any] = {
+        **_common(settings),
+        "group_id": group,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "allow_auto_create_topics": False,
+        "max_partition_fetch_bytes": MAX_MESSAGE_BYTES,
+        "fetch_max_bytes": 4 * MAX_MESSAGE_BYTES,
+        "session_timeout_ms": 10_000,
+        "heartbeat_interval_ms": 1_000,
+        "max_poll_interval_ms": 300_000,
+    }
+    config.update(overrides)
+    try:
+        return KafkaConsumer(*topics, **config)
+    except KafkaError as exc:
+        raise RetryableError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}") from exc
+
+
+@contextmanager
+def admin(settings: Settings, timeout_ms: int = 10_000) -> Iterator[KafkaAdminClient]:
+    try:
+        client = KafkaAdminClient(**_common(settings), request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms)
+    except KafkaError as exc:
+        raise RetryableError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}") from exc
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def ensure_topics(settings: Settings, names: Sequence[str] | None = None) -> list[str]:
+    """Create our topics if missing (partitions and replication from settings); return those created."""
+    wanted = list(names or settings.topics)
+    with admin(settings) as client:
+        existing = set(client.list_topics())
+        missing = [n for n in wanted if n not in existing]
+        if missing:
+            topics = [
+                NewTopic(
+                    n,
+                    settings.topic_partitions,
+                    settings.topic_replication,
+                    topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+                )
+                for n in missing
+            ]
+            try:
+                client.create_topics(topics, timeout_ms=10_000)
+            except TopicAlreadyExistsError:
+                pass
+            except KafkaError as exc:
+                raise RetryableError(f"cannot create topics {missing}: {exc}") from exc
+    return missing
+
+
+def ping(settings: Settings, timeout_ms: int = 3_000) -> bool:
+    """True when a broker answers a metadata request."""
+    try:
+        with admin(settings, timeout_ms) as client:
+            client.describe_cluster()
+        return True
+    except (RetryableError, KafkaError, OSError):
+        return False
+
+
+def headers_for(model: BaseModel, source_id: str | None) -> Headers:
+    version = getattr(model, "schema_version", 1)
+    headers: Headers = [("schema_version", str(version).encode()), ("schema", type(model).__name__.encode())]
+    if source_id:
+        headers.append(("source_id", source_id.encode()))
+    return headers
+
+
+def send(prod: KafkaProducer, topic: str, key: str, value: bytes, headers: Headers) -> Any:
+    """Queue one message; returns its future. Call `flush(prod)` before acknowledging upstream."""
+    try:
+        return prod.send(topic, key=key.encode(), value=value, headers=headers)
+    except KafkaTimeoutError as exc:
+        raise RetryableError(f"Kafka did not accept a message for {topic}: {exc}") from exc
+
+
+def flush(prod: KafkaProducer, futures: Sequence[Any], timeout_s: float = 60.0) -> None:
+    """Wait until every queued message is acknowledged (acks=all), or raise RetryableError."""
+    try:
+        prod.flush(timeout=timeout_s)
+        for future in futures:
+            future.get(timeout=timeout_s)
+    except KafkaError as exc:
+        raise RetryableError(f"Kafka did not acknowledge every message: {exc}") from exc
+
+
+def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
+    """The next offset of each partition of `topic` (how many messages it has ever had, per partition)."""
+    client = consumer(settings, None)
+    try:
+        partitions = client.partitions_for_topic(topic) or set()
+        offsets = client.end_offsets([TopicPartition(topic, p) for p in sorted(partitions)])
+        return {tp.partition: int(offset) for tp, offset in offsets.items()}
+    except KafkaError as exc:
+        raise RetryableError(f"cannot read the end offsets of {topic}: {exc}") from exc
+    finally:
+        client.close()

@@ -1,0 +1,127 @@
+"""The sources file: which sources to poll, how often, and what they are.
+
+`load_sources` validates the whole file and fails with one message naming the source and field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import ConfigError
+from schemas.models import SourceInfo, SourceType
+
+_INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
+_PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@once", "@continuous"}
+
+
+class SourceConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Slug; the DAG is poll__<id>.")
+    type: SourceType
+    url: str | None = None
+    path: Path | None = None
+    outlet: str = Field(min_length=1)
+    category: str = Field(min_length=1)
+    tags: list[str] = Field(default_factory=list)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+    schedule: str = Field(default="@hourly", description="Cron expression, preset (@hourly) or interval (15m, 1h).")
+    enabled: bool = True
+    trusted: bool = Field(default=False, description="May read local files and loopback/private addresses.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        value = value.strip()
+        if value in _PRESETS or _INTERVAL.match(value) or len(value.split()) == 5:
+            return value
+        raise ValueError("expected a 5-field cron expression, a preset like @hourly, or an interval like 15m")
+
+    @model_validator(mode="after")
+    def _location(self) -> Self:
+        if self.type is SourceType.FEED:
+            if not self.url or self.path:
+                raise ValueError("a feed source needs `url` (http, https or file://) and no `path`")
+            scheme = urlsplit(self.url).scheme
+            if scheme not in ("http", "https", "file"):
+                raise ValueError(f"url scheme {scheme!r} is not supported (http, https, file)")
+            if scheme == "file" and not self.trusted:
+                raise ValueError("a file:// url reads the local disk: mark the source `trusted: true`")
+        else:
+            if not self.path or self.url:
+                raise ValueError("a jekyll source needs `path` (a folder of posts) and no `url`")
+            if not self.trusted:
+                raise ValueError("a jekyll source reads the local disk: mark the source `trusted: true`")
+        return self
+
+    @property
+    def interval_seconds(self) -> int | None:
+        match = _INTERVAL.match(self.schedule)
+        if not match:
+            return None
+        return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+    @property
+    def location(self) -> str:
+        return self.url or str(self.path)
+
+    def info(self) -> SourceInfo:
+        return SourceInfo(
+            id=self.id,
+            type=self.type,
+            outlet=self.outlet,
+            category=self.category,
+            tags=list(self.tags),
+            language=self.language,
+        )
+
+
+def parse_sources(data: Any, base_dir: Path, origin: str = "sources file") -> list[SourceConfig]:
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        raise ConfigError(f"{origin}: expected a top-level `sources:` list")
+    sources: list[SourceConfig] = []
+    seen: set[str] = set()
+    for position, entry in enumerate(data["sources"], start=1):
+        name = entry.get("id", f"#{position}") if isinstance(entry, dict) else f"#{position}"
+        try:
+            source = SourceConfig.model_validate(entry)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "(source)"
+            raise ConfigError(f"{origin}: source {name!r}, field {field!r}: {first['msg']}") from None
+        if source.id in seen:
+            raise ConfigError(f"{origin}: source {source.id!r}, field 'id': duplicate id")
+        seen.add(source.id)
+        if source.path is not None and not source.path.is_absolute():
+            source = source.model_copy(update={"path": (base_dir / source.path).resolve()})
+        if source.url and source.url.startswith("file:") and not source.url.startswith("file:/"):
+            # `file:samples/feed.xml` is relative to the sources file
+            source = source.model_copy(update={"url": (base_dir / source.url[5:]).resolve().as_uri()})
+        sources.append(source)
+    return sources
+
+
+def load_sources(path: Path) -> list[SourceConfig]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read sources file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_sources(data, path.resolve().parent, origin=str(path))
+
+
+def find_source(sources: list[SourceConfig], source_id: str) -> SourceConfig:
+    for source in sources:
+        if source.id == source_id:
+            return source
+    known = ", ".join(s.id for s in sources) or "none"
+    raise ConfigError(f"no source {source_id!r} in the sources file (known: {known})")

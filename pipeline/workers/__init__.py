@@ -1,0 +1,1 @@
+"""The consume -> transform -> produce/index -> commit loops."""

@@ -1,0 +1,88 @@
+"""`newsflow worker index`: news.articles -> bulk writes to Elasticsearch, bad documents to dead letters.
+
+Offsets are committed (by the loop) only after every document of the batch is stored,
+found stale (an older copy; external versioning keeps the newer), or dead-lettered.
+Documents that got 429/5xx are retried with backoff, never skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from pydantic import ValidationError
+
+from pipeline.deadletter import dead_letter
+from pipeline.emit import Emitter
+from pipeline.retry import backoff_s
+from pipeline.search import BulkResult, bulk_index
+from pipeline.workers.consume import Interrupted
+from schemas.models import Article, Stage
+
+log = logging.getLogger(__name__)
+
+
+def _latest_per_id(articles: list[Article]) -> list[Article]:
+    """Within one batch keep the newest version of each article (one bulk action per _id)."""
+    latest: dict[str, Article] = {}
+    for article in articles:
+        current = latest.get(article.id)
+        if current is None or article.version >= current.version:
+            latest[article.id] = article
+    return list(latest.values())
+
+
+def handle_batch(
+    records: Sequence[Any], es: Elasticsearch, index: str, emitter: Emitter, wait: Callable[[float], bool]
+) -> BulkResult:
+    """Store a batch. `wait(seconds)` sleeps between retries and returns True if asked to stop."""
+    articles: list[Article] = []
+    for record in records:
+        try:
+            articles.append(Article.model_validate_json(record.value))
+        except ValidationError as exc:
+            key = record.key.decode("utf-8", "replace") if record.key else None
+            emitter.dead(
+                dead_letter(
+                    Stage.INDEX,
+                    "invalid_article",
+                    f"not a valid Article: {exc.errors()[0]['msg']}",
+                    record.value or b"",
+                    item_id=key,
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                )
+            )
+    total = BulkResult()
+    pending = _latest_per_id(articles)
+    attempt = 0
+    while pending:
+        # Unreachable cluster: RetryableError propagates and the loop retries the whole batch;
+        # documents already stored then come back as stale, which counts as success.
+        result = bulk_index(es, pending, index)
+        total.ok += result.ok
+        total.stale += result.stale
+        total.dead.extend(result.dead)
+        pending = result.retry
+        if pending:
+            attempt += 1
+            delay = backoff_s(attempt, base_s=0.5, cap_s=30.0)
+            log.warning("%d documents got 429/5xx; retrying them in %.1fs", len(pending), delay)
+            if wait(delay):
+                raise Interrupted("stopped while retrying a batch; it stays uncommitted")
+    for article, reason in total.dead:
+        emitter.dead(
+            dead_letter(
+                Stage.INDEX,
+                "rejected_by_index",
+                reason,
+                article.model_dump_json(),
+                source_id=article.source_id,
+                item_id=article.id,
+            )
+        )
+    emitter.flush()
+    return total

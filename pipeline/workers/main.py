@@ -1,0 +1,73 @@
+"""Worker entry points: build clients from settings, run the loop until stopped or idle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from pipeline import kafka, search
+from pipeline.config import Settings
+from pipeline.emit import KafkaEmitter
+from pipeline.workers import index, normalize
+from pipeline.workers.consume import LoopStats, StopFlag, run
+
+log = logging.getLogger(__name__)
+
+
+def run_normalizer(settings: Settings, *, until_idle_s: float | None = None, stop: StopFlag | None = None) -> LoopStats:
+    stop = stop or StopFlag()
+    kafka.ensure_topics(settings)
+    emitter = KafkaEmitter(settings)
+    consumer = kafka.consumer(settings, settings.group_normalize, [settings.topic_raw])
+    try:
+        return run(
+            consumer,
+            partial(normalize.handle_batch, emitter=emitter),
+            stop=stop,
+            until_idle_s=until_idle_s,
+            max_records=settings.normalize_batch_size,
+            on_batch=_progress("normalize"),
+        )
+    finally:
+        consumer.close(autocommit=False)
+        emitter.close()
+
+
+def run_indexer(settings: Settings, *, until_idle_s: float | None = None, stop: StopFlag | None = None) -> LoopStats:
+    stop = stop or StopFlag()
+    kafka.ensure_topics(settings)
+    es = search.client(settings)
+    search.ensure_index(es, settings)
+    emitter = KafkaEmitter(settings)
+    consumer = kafka.consumer(
+        settings,
+        settings.group_index,
+        [settings.topic_articles],
+        fetch_max_wait_ms=int(settings.index_batch_seconds * 1000),
+    )
+
+    def handle(records: Sequence[Any]) -> None:
+        index.handle_batch(records, es, settings.index_alias, emitter, wait=stop.wait)
+
+    try:
+        return run(
+            consumer,
+            handle,
+            stop=stop,
+            until_idle_s=until_idle_s,
+            max_records=settings.index_batch_size,
+            on_batch=_progress("index"),
+        )
+    finally:
+        consumer.close(autocommit=False)
+        emitter.close()
+        es.close()
+
+
+def _progress(kind: str) -> Any:
+    def report(stats: LoopStats) -> None:
+        log.info("%s: %d records in %d batches (%d retries)", kind, stats.records, stats.batches, stats.retries)
+
+    return report

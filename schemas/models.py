@@ -1,0 +1,119 @@
+"""The messages newsflow puts on Kafka and the documents it writes to the index.
+
+Each model carries `schema_version`; a breaking change bumps it, and the JSON Schemas
+exported next to this file (see `schemas.export`) are what downstream apps read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+RAW_ITEM_VERSION = 1
+ARTICLE_VERSION = 1
+DEAD_LETTER_VERSION = 1
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceType(StrEnum):
+    FEED = "feed"
+    JEKYLL = "jekyll"
+
+
+class SourceInfo(_Message):
+    """What the sources file says about the source an item came from."""
+
+    id: str = Field(description="Slug of the source in the sources file.")
+    type: SourceType
+    outlet: str = Field(description="Display name of the outlet, e.g. 21世纪经济报道.")
+    category: str = Field(description="Category slug, e.g. 21shijijingjibaodao.")
+    tags: list[str] = Field(default_factory=list, description="Default tags of every item of the source.")
+    language: str | None = Field(default=None, description="Language hint (ISO 639-1), if the source declares one.")
+
+
+class Validators(_Message):
+    """HTTP cache validators of the fetch that produced an item."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class RawItem(_Message):
+    """One entry of a feed or one post of a folder, as the source gave it."""
+
+    schema_version: Literal[1] = RAW_ITEM_VERSION
+    item_id: str = Field(description="Stable id; equal to the id of the Article it becomes.")
+    source: SourceInfo
+    fetched_at: AwareDatetime
+    url: str | None = Field(default=None, description="Link of the item as given (may be relative).")
+    base_url: str | None = Field(default=None, description="Where the item was fetched, to resolve relative links.")
+    guid: str | None = None
+    title: str | None = None
+    published: str | None = Field(default=None, description="Publication date as the source wrote it.")
+    updated: str | None = Field(default=None, description="Update date as the source wrote it.")
+    content_html: str | None = Field(default=None, description="Full body (HTML) when the source has one.")
+    summary_html: str | None = Field(default=None, description="Summary or description (HTML).")
+    tags: list[str] = Field(default_factory=list, description="Tags and categories the item itself carries.")
+    authors: list[str] = Field(default_factory=list)
+    language: str | None = Field(default=None, description="Language the item or its feed declares.")
+    content_hash: str = Field(description="sha256 of the raw content; a changed hash means a changed item.")
+    validators: Validators = Field(default_factory=Validators)
+    path: str | None = Field(default=None, description="File the post was read from (jekyll sources).")
+
+
+class Article(_Message):
+    """A normalized, tagged news article: the document schema of the index."""
+
+    schema_version: Literal[1] = ARTICLE_VERSION
+    id: str = Field(description="Stable article id; also the Kafka key and the Elasticsearch _id.")
+    url: str | None = Field(description="Canonical URL (tracking parameters removed).")
+    title: str
+    summary: str = Field(description="The lead of the article, bounded in length.")
+    body_text: str = Field(description="Clean text, one paragraph per line, no markup.")
+    attribution: str | None = Field(default=None, description="Source attribution found in the body, e.g. 文章来源.")
+    published_at: AwareDatetime | None = Field(description="Publication time, UTC.")
+    language: str = Field(description="ISO 639-1 code detected from the text, or 'und'.")
+    outlet: str
+    category: str
+    tags: list[str]
+    keywords: list[str]
+    authors: list[str] = Field(default_factory=list)
+    char_count: int = Field(description="Characters in body_text.")
+    content_hash: str = Field(description="sha256 of title and body_text.")
+    source_id: str
+    source_type: SourceType
+    fetched_at: AwareDatetime
+    normalized_at: AwareDatetime
+    version: int = Field(description="Monotonic document version (fetch time in ms), used for external versioning.")
+    pipeline_version: str
+
+
+class Stage(StrEnum):
+    POLL = "poll"
+    NORMALIZE = "normalize"
+    INDEX = "index"
+
+
+class DeadLetter(_Message):
+    """Something that could not go on, with the reason and what it was."""
+
+    schema_version: Literal[1] = DEAD_LETTER_VERSION
+    stage: Stage
+    error_type: str = Field(description="Short machine-readable kind of error, e.g. invalid_item.")
+    error_message: str = Field(description="What went wrong, for a person.")
+    source_id: str | None = None
+    item_id: str | None = None
+    topic: str | None = Field(default=None, description="Topic the payload was read from.")
+    partition: int | None = None
+    offset: int | None = None
+    payload: str = Field(description="The original payload (UTF-8 text, or base64 when payload_encoding says so).")
+    payload_encoding: Literal["utf-8", "base64"] = "utf-8"
+    failed_at: datetime
+    pipeline_version: str
+    details: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,56 @@
+"""Shared fixtures. Service tests use the real local stack: the session starts it if needed
+and stops, at the end, only what it started itself."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "samples" / "posts" / "21shijijingjibaodao" / "000_c9e9ded42469b51d.txt"
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def stack_was_up(base_settings: Settings) -> bool:
+    from pipeline.stack import manager
+
+    return manager.all_up(base_settings)
+
+
+@pytest.fixture(scope="session")
+def stack(base_settings: Settings, stack_was_up: bool) -> Iterator[Settings]:
+    """The local stack, up and healthy."""
+    from pipeline.stack import manager
+
+    manager.up(base_settings, report=lambda line: print(f"[stack] {line}"))
+    yield base_settings
+    if not stack_was_up:
+        manager.down(base_settings, report=lambda line: print(f"[stack] {line}"))
+
+
+@pytest.fixture
+def isolated(stack: Settings, tmp_path: Path) -> Settings:
+    """Settings with topics, consumer groups, index and state of this test only."""
+    run = uuid.uuid4().hex[:10]
+    return stack.model_copy(
+        update={
+            "topic_raw": f"t{run}.news.raw",
+            "topic_articles": f"t{run}.news.articles",
+            "topic_deadletter": f"t{run}.news.deadletter",
+            "group_normalize": f"t{run}-normalize",
+            "group_index": f"t{run}-index",
+            "index_alias": f"t{run}-news-articles",
+            "state_dir": tmp_path / "state",
+            "topic_partitions": 3,
+        }
+    )

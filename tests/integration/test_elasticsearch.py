@@ -1,0 +1,93 @@
+"""The search adapter against the real Elasticsearch node of the local stack."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline import search
+from pipeline.config import Settings
+from schemas.models import Article, SourceType
+from tests.conftest import SEED
+
+pytestmark = pytest.mark.services
+
+
+def _seed_title_and_body() -> tuple[str, str]:
+    text = SEED.read_text(encoding="utf-8")
+    front, body = text.split("---", 2)[1:]
+    title = next(line for line in front.splitlines() if line.startswith("title:")).split(":", 1)[1].strip().strip('"')
+    return title, body
+
+
+def test_info_is_a_genuine_elasticsearch_8(stack: Settings) -> None:
+    info = search.client(stack).info()  # the client itself refuses servers without the product header
+    assert info["version"]["number"].startswith("8.")
+    assert info["tagline"] == "You Know, for Search"
+
+
+def test_cjk_index_finds_the_seed(isolated: Settings) -> None:
+    es = search.client(isolated)
+    index = f"{isolated.index_alias}-cjk"
+    es.indices.create(
+        index=index,
+        mappings={
+            "properties": {"title": {"type": "text", "analyzer": "cjk"}, "body": {"type": "text", "analyzer": "cjk"}}
+        },
+    )
+    tokens = [t["token"] for t in es.indices.analyze(index=index, analyzer="cjk", text="跨境电商")["tokens"]]
+    assert tokens == ["跨境", "境电", "电商"]
+    title, body = _seed_title_and_body()
+    es.index(index=index, id="seed", document={"title": title, "body": body}, refresh="wait_for")
+    es.index(index=index, id="other", document={"title": "科创板开市五周年", "body": "研发投入"}, refresh="wait_for")
+    hits = es.search(index=index, query={"multi_match": {"query": "跨境电商综试区", "fields": ["title", "body"]}})
+    assert [h["_id"] for h in hits["hits"]["hits"]] == ["seed"]
+    es.indices.delete(index=index)
+
+
+def _article(n: int, version: int, title: str = "跨境电商综试区方案出炉") -> Article:
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    return Article(
+        id=f"a{n}",
+        url=None,
+        title=title,
+        summary="摘要",
+        body_text="正文",
+        published_at=now,
+        language="zh",
+        outlet="测试",
+        category="test",
+        tags=["t"],
+        keywords=["k"],
+        char_count=2,
+        content_hash="h",
+        source_id="s",
+        source_type=SourceType.FEED,
+        fetched_at=now,
+        normalized_at=now,
+        version=version,
+        pipeline_version="test",
+    )
+
+
+def test_index_template_alias_and_external_versions(isolated: Settings) -> None:
+    es = search.client(isolated)
+    name = search.ensure_index(es, isolated)
+    assert search.ensure_index(es, isolated) == name  # idempotent
+    assert list(es.indices.get_alias(name=isolated.index_alias)) == [name]
+    mapping = es.indices.get_mapping(index=name)[name]["mappings"]["properties"]
+    assert mapping["title"]["analyzer"] == "cjk" and mapping["tags"]["type"] == "keyword"
+
+    first = search.bulk_index(es, [_article(1, 100), _article(2, 100)], isolated.index_alias)
+    assert (first.ok, first.stale, first.retry, first.dead) == (2, 0, [], [])
+    newer = search.bulk_index(es, [_article(1, 200, title="更新后的标题")], isolated.index_alias)
+    assert newer.ok == 1
+    replay = search.bulk_index(es, [_article(1, 100), _article(2, 100)], isolated.index_alias)
+    assert (replay.ok, replay.stale) == (0, 2)  # an older or equal copy never overwrites
+    es.indices.refresh(index=isolated.index_alias)
+    assert es.get(index=isolated.index_alias, id="a1")["_source"]["title"] == "更新后的标题"
+    assert es.count(index=isolated.index_alias)["count"] == 2
+    hits = search.search(es, isolated.index_alias, "跨境电商综试区")
+    assert [h["_id"] for h in hits] == ["a2"]
+    assert "«" in hits[0]["highlight"]["title"][0]

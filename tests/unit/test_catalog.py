@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.sources.catalog import load_sources, parse_sources
+from schemas.models import SourceType
+
+REPO = Path(__file__).resolve().parents[2]
+
+GOOD = {"id": "s1", "type": "feed", "url": "https://example.com/feed.xml", "outlet": "O", "category": "c"}
+
+
+def test_bundled_sources_file_is_valid_and_resolves_paths() -> None:
+    sources = load_sources(REPO / "sources.yaml")
+    assert {s.type for s in sources} == {SourceType.FEED, SourceType.JEKYLL}
+    for source in sources:
+        if source.path:
+            assert source.path.is_absolute() and source.path.is_dir()
+        if source.url and source.url.startswith("file:"):
+            assert Path(source.url.removeprefix("file://")).is_file()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"id": "Bad Id"}, "id", "pattern"),
+        ({"type": "podcast"}, "type", "feed"),
+        ({"url": None}, "(source)", "needs `url`"),
+        ({"url": "ftp://example.com/x"}, "(source)", "scheme"),
+        ({"url": "file:///tmp/x.xml"}, "(source)", "trusted"),
+        ({"schedule": "every tuesday"}, "schedule", "cron"),
+        ({"outlet": ""}, "outlet", "at least 1"),
+        ({"language": "Chinese"}, "language", "pattern"),
+        ({"unknown": 1}, "unknown", "Extra inputs"),
+        ({"type": "jekyll", "url": None, "path": "posts"}, "(source)", "trusted"),
+    ],
+)
+def test_bad_source_names_source_and_field(change: dict[str, object], field: str, message: str) -> None:
+    entry = {**GOOD, **change}
+    with pytest.raises(ConfigError) as err:
+        parse_sources({"sources": [entry]}, Path("/"))
+    text = str(err.value)
+    assert f"source {entry.get('id')!r}" in text
+    assert f"field {field!r}" in text
+    assert message in text
+
+
+def test_duplicate_ids_and_shape_errors() -> None:
+    with pytest.raises(ConfigError, match="duplicate id"):
+        parse_sources({"sources": [GOOD, GOOD]}, Path("/"))
+    with pytest.raises(ConfigError, match="top-level `sources:` list"):
+        parse_sources({"feeds": []}, Path("/"))
+
+
+def test_unreadable_and_invalid_yaml_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read sources file"):
+        load_sources(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_sources(bad)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "seconds"),
+    [("15m", 900), ("1h", 3600), ("30s", 30), ("2d", 172800), ("@hourly", None), ("*/5 * * * *", None)],
+)
+def test_schedules(schedule: str, seconds: int | None) -> None:
+    (source,) = parse_sources({"sources": [{**GOOD, "schedule": schedule}]}, Path("/"))
+    assert source.interval_seconds == seconds
+
+
+def test_relative_file_url_is_resolved_against_the_sources_file(tmp_path: Path) -> None:
+    entry = {**GOOD, "url": "file:feeds/a.xml", "trusted": True}
+    (source,) = parse_sources({"sources": [entry]}, tmp_path)
+    assert source.url == (tmp_path / "feeds" / "a.xml").as_uri()
