@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pipeline.config import PIPELINE_VERSION
 from schemas.models import DeadLetter, Stage
@@ -32,8 +32,9 @@ def dead_letter(
     if len(raw) > MAX_PAYLOAD_BYTES:
         extra["payload_truncated_from"] = len(raw)
         raw = raw[:MAX_PAYLOAD_BYTES]
+    encoding: Literal["utf-8", "base64"] = "utf-8"
     try:
-        text, encoding = raw.decode("utf-8"), "utf-8"
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text, encoding = base64.b64encode(raw).decode("ascii"), "base64"
     return DeadLetter(
@@ -46,7 +47,7 @@ def dead_letter(
         partition=partition,
         offset=offset,
         payload=text,
-        payload_encoding=encoding,  # type: ignore[arg-type]
+        payload_encoding=encoding,
         failed_at=now or datetime.now(UTC),
         pipeline_version=PIPELINE_VERSION,
         details=extra,

@@ -10,8 +10,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from elastic_transport import ApiError, ConnectionError, ConnectionTimeout, TransportError
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import (
+    ApiError,
+    ConnectionError,
+    ConnectionTimeout,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+)
 from elasticsearch.helpers import streaming_bulk
 
 from pipeline.config import Settings
@@ -161,5 +167,5 @@ def ping(settings: Settings) -> str | None:
     try:
         info = client(settings, timeout_s=3.0).info()
         return str(info["version"]["number"])
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means "not up"
         return None

@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-RAW_ITEM_VERSION = 1
-ARTICLE_VERSION = 1
-DEAD_LETTER_VERSION = 1
+RAW_ITEM_VERSION: Literal[1] = 1
+ARTICLE_VERSION: Literal[1] = 1
+DEAD_LETTER_VERSION: Literal[1] = 1
 
 
 class _Message(BaseModel):

@@ -143,7 +143,7 @@ def _get_once(
                 location = resp.headers.get("location")
                 if not location:
                     raise FetchError(f"{url} redirected with no Location")
-                return urljoin(url, location)
+                return str(urljoin(url, location))
             _raise_for_status(url, resp)
             found = Validators(etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"))
             max_age = _max_age(resp.headers.get("cache-control"))

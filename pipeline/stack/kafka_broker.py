@@ -1,0 +1,137 @@
+"""Apache Kafka 4 from Maven Central jars: one KRaft broker+controller on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from pipeline import kafka
+from pipeline.config import Settings
+from pipeline.errors import ServiceError
+from pipeline.stack import maven
+from pipeline.stack.process import ManagedProcess, wait_until
+
+KAFKA_VERSION = "4.4.0"  # keep equal to kafka.version in maven/kafka/pom.xml
+
+
+def home(settings: Settings) -> Path:
+    return (settings.state_dir / "kafka").resolve()
+
+
+def properties_file(settings: Settings) -> Path:
+    return home(settings) / "server.properties"
+
+
+def process(settings: Settings) -> ManagedProcess:
+    return ManagedProcess("kafka", settings.state_dir.resolve() / "run", marker=str(properties_file(settings)))
+
+
+def address(settings: Settings) -> str:
+    host, port = settings.kafka_host_port
+    return f"{host}:{port}"
+
+
+def version(settings: Settings) -> str | None:
+    return KAFKA_VERSION if process(settings).pid() is not None and kafka.ping(settings) else None
+
+
+def render_properties(settings: Settings) -> str:
+    host, port = settings.kafka_host_port
+    controller = f"{host}:{port + 1}"
+    lines = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.bootstrap.servers": controller,
+        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{controller}",
+        "advertised.listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{controller}",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "log.dirs": str(home(settings) / "data"),
+        "auto.create.topics.enable": "false",
+        "num.partitions": str(settings.topic_partitions),
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "6",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "min.insync.replicas": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "group.min.session.timeout.ms": "1000",
+        "message.max.bytes": str(kafka.MAX_MESSAGE_BYTES),
+        "replica.fetch.max.bytes": str(kafka.MAX_MESSAGE_BYTES),
+        "num.io.threads": "4",
+        "num.network.threads": "2",
+        "log.retention.hours": "168",
+        "log.segment.bytes": str(256 * 1024 * 1024),
+    }
+    return "".join(f"{key}={value}\n" for key, value in lines.items())
+
+
+def _java(settings: Settings, lib: Path, main: str, *args: str) -> list[str]:
+    return [
+        "java",
+        f"-Xms{settings.kafka_heap}",
+        f"-Xmx{settings.kafka_heap}",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={maven.MAVEN_DIR / 'kafka' / 'log4j2.xml'}",
+        "-cp",
+        f"{lib}/*",
+        main,
+        *args,
+    ]
+
+
+def start(settings: Settings) -> None:
+    proc = process(settings)
+    if proc.pid() is None:
+        proc.run_dir.mkdir(parents=True, exist_ok=True)
+        lib = maven.build("kafka", ["dependency:copy-dependencies"], settings.cache_dir, proc.log_file)
+        home(settings).mkdir(parents=True, exist_ok=True)
+        props = properties_file(settings)
+        props.write_text(render_properties(settings))
+        _format_storage(settings, lib, props, proc)
+        proc.start(_java(settings, lib, "kafka.Kafka", str(props)), env=dict(os.environ), cwd=home(settings))
+    wait_until(lambda: kafka.ping(settings), timeout_s=120, proc=proc, service="Kafka")
+
+
+def _format_storage(settings: Settings, lib: Path, props: Path, proc: ManagedProcess) -> None:
+    """Format KRaft storage once; `-g` makes it a no-op when already formatted."""
+    cluster_id_file = home(settings) / "cluster.id"
+    if not cluster_id_file.exists():
+        out = subprocess.run(
+            _java(settings, lib, "kafka.tools.StorageTool", "random-uuid"),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise ServiceError(f"Kafka storage tool failed: {out.stderr.strip()[-500:]}")
+        cluster_id_file.write_text(out.stdout.strip().splitlines()[-1])
+    cluster_id = cluster_id_file.read_text().strip()
+    with open(proc.log_file, "ab") as log:
+        result = subprocess.run(
+            _java(
+                settings,
+                lib,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(props),
+                "--standalone",
+                "-g",
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise ServiceError(f"formatting Kafka storage failed; see {proc.log_file}\n{proc.log_tail()}")
