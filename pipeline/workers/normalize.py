@@ -60,7 +60,7 @@ def normalize_record(record: Any, emitter: Emitter, now: datetime) -> bool:
             )
         )
         return False
-    except Exception as exc:  # noqa: BLE001 - a bug on one item must not stop the worker
+    except Exception as exc:  # a bug on one item must not stop the worker
         log.exception("unexpected error normalizing %s", raw.item_id)
         emitter.dead(
             dead_letter(
