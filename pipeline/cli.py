@@ -51,8 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    if not args.verbose:  # their connection retries are noise; our own errors say what failed
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     try:
         settings = Settings()
         return _dispatch(args, settings)

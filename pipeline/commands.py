@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import sys
 
+from typing import TYPE_CHECKING
+
 from pipeline import kafka
 from pipeline import search as search_adapter
 from pipeline.config import Settings
 from pipeline.emit import DryRunEmitter, Emitter, KafkaEmitter
 from pipeline.errors import ConfigError, NewsflowError
-from pipeline.poll import PollReport, poll_source
 from pipeline.sources.catalog import SourceConfig, find_source, load_sources
 from pipeline.state import StateStore
+
+if TYPE_CHECKING:
+    from pipeline.poll import PollReport
 
 
 def stack(settings: Settings, action: str) -> int:
@@ -55,6 +59,8 @@ def selected_sources(settings: Settings, ids: list[str], all_sources: bool) -> l
 def poll_one(
     settings: Settings, source: SourceConfig, emitter: Emitter, *, force: bool = False, dry_run: bool = False
 ) -> PollReport:
+    from pipeline.poll import poll_source  # parsers load only when polling
+
     return poll_source(source, settings, emitter, StateStore(settings.state_dir), force=force, dry_run=dry_run)
 
 

@@ -29,6 +29,7 @@ def _common(settings: Settings) -> dict[str, Any]:
         "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
         "security_protocol": settings.kafka_security_protocol,
         "client_id": "newsflow",
+        "reconnect_backoff_max_ms": 1000,  # rejoin quickly after a broker restart
     }
     if settings.kafka_ssl_cafile:
         config["ssl_cafile"] = str(settings.kafka_ssl_cafile)

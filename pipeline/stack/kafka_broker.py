@@ -73,10 +73,9 @@ def render_properties(settings: Settings) -> str:
 def _java(settings: Settings, lib: Path, main: str, *args: str) -> list[str]:
     return [
         "java",
-        f"-Xms{settings.kafka_heap}",
+        "-Xms128m",
         f"-Xmx{settings.kafka_heap}",
-        "-XX:+UseG1GC",
-        "-XX:MaxGCPauseMillis=20",
+        "-XX:+UseSerialGC",  # the leanest collector; a single small broker needs no more
         "-XX:+ExitOnOutOfMemoryError",
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={maven.MAVEN_DIR / 'kafka' / 'log4j2.xml'}",

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 _RUN_DAGS = """
 import json, sys
 from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+bag = DagBag(dag_folder=sys.argv[1])
 assert not bag.import_errors, bag.import_errors
 states = {}
 for dag_id in sys.argv[2:]:

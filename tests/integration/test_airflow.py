@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_every_dag_file_imports_without_errors(tmp_path: Path) -> None:
     script = (
         "import json, sys; from airflow.dag_processing.dagbag import DagBag\n"
-        "bag = DagBag(dag_folder=sys.argv[1], include_examples=False)\n"
+        "bag = DagBag(dag_folder=sys.argv[1])\n"
         "print(json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()},"
         " 'dags': {d: sorted(bag.dags[d].tags) for d in bag.dag_ids}}, ensure_ascii=False))\n"
     )
