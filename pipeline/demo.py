@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pipeline import kafka, search
 from pipeline.commands import poll_one
 from pipeline.config import Settings
@@ -13,8 +15,19 @@ from pipeline.workers.main import run_indexer, run_normalizer
 SAMPLE_QUERY = "跨境电商综试区"
 
 
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(text: str, width: int) -> str:
+    """`text` cut and padded to `width` terminal columns (CJK characters take two)."""
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width - 2:
+            out += "…"
+            break
+        out += ch
+    return out + " " * max(0, width - _width(out))
 
 
 def run_demo(settings: Settings) -> int:
@@ -42,12 +55,13 @@ def run_demo(settings: Settings) -> int:
 
     print(f"\n== 5/5 what is in the index ({settings.index_alias})")
     docs = es.search(index=settings.index_alias, size=50, sort=[{"published_at": {"order": "desc"}}])["hits"]["hits"]
-    print(f"  {'published (UTC)':<21}{'lang':<6}{'outlet':<20}{'title':<44}keywords")
+    print(f"  {_cell('published (UTC)', 21)}{_cell('lang', 6)}{_cell('outlet', 20)}{_cell('title', 50)}keywords")
     for hit in docs:
         doc = hit["_source"]
+        published = (doc.get("published_at") or "-")[:19]
         print(
-            f"  {(doc.get('published_at') or '-')[:19]:<21}{doc['language']:<6}{_shorten(doc['outlet'], 18):<20}"
-            f"{_shorten(doc['title'], 40):<44}{', '.join(doc['keywords'][:4])}"
+            f"  {_cell(published, 21)}{_cell(doc['language'], 6)}{_cell(doc['outlet'], 20)}"
+            f"{_cell(doc['title'], 50)}{', '.join(doc['keywords'][:4])}"
         )
     print(f"  {len(docs)} documents")
 

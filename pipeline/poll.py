@@ -172,12 +172,21 @@ def _poll_feed(
     pushed = dict(state.pushed)
     for item in parsed.items:
         _push(item, state, pushed, emitter, report, force)
-    for what, reason in parsed.skipped:
+    for skip in parsed.skipped:
         report.failed += 1
-        report.errors.append(f"{what}: {reason}")
-        emitter.dead(dead_letter(Stage.POLL, "invalid_entry", reason, what, source_id=source.id))
+        report.errors.append(f"entry #{skip.position}: {skip.reason}")
+        emitter.dead(
+            dead_letter(
+                Stage.POLL,
+                "invalid_entry",
+                skip.reason,
+                skip.model_dump_json(),
+                source_id=source.id,
+                details={"url": source.url, "position": skip.position},
+            )
+        )
     report.deferred = parsed.dropped
-    interval = max(filter(None, [result.max_age_s, (parsed.ttl_minutes or 0) * 60]), default=None)
+    interval = max(filter(None, [result.max_age_s, (parsed.ttl or 0) * 60]), default=None)
     return state.model_copy(
         update={"validators": result.validators, "pushed": pushed, "min_interval_s": interval or None}
     )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.config import Settings
-from pipeline.stack import airflow_server, es_node, kafka_broker
+from pipeline.stack import airflow_server, es_node, kafka_broker, maven
 from pipeline.stack.process import ManagedProcess
 
 
@@ -36,6 +36,7 @@ SERVICES: tuple[Service, ...] = (
 
 def up(settings: Settings, report: Callable[[str], None] = print) -> None:
     """Start what is not running yet and wait until each service answers; idempotent."""
+    maven.require_tools()
     for service in SERVICES:
         if service.process(settings).pid() is not None and service.version(settings):
             report(f"{service.name}: already up at {service.address(settings)}")

@@ -28,10 +28,18 @@ print("DAG-STATES " + json.dumps(states))
 """
 
 
+def _airflow_env(home: Path) -> dict[str, str]:
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+    }
+
+
 @pytest.fixture(scope="session")
 def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("airflow-home")
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    env = {**os.environ, **_airflow_env(home)}
     subprocess.run(
         [str(Path(sys.executable).parent / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True
     )
@@ -46,7 +54,7 @@ def run_dags(airflow_home: Path) -> RunDags:
     def run(settings: Settings, sources_file: Path, dag_ids: Sequence[str]) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
         env.update(settings.model_copy(update={"sources": sources_file}).as_env())
-        env.update({"AIRFLOW_HOME": str(airflow_home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
+        env.update(_airflow_env(airflow_home))
         out = subprocess.run(
             [sys.executable, "-c", _RUN_DAGS, str(REPO / "dags"), *dag_ids],
             env=env,

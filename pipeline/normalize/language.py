@@ -1,0 +1,70 @@
+"""Language of a text, as an ISO 639-1 code or 'und'.
+
+Text whose letters are mostly CJK is decided by script, without a model: Hangul -> ko, kana -> ja,
+Han -> zh. That is exact enough for a news pipeline and costs microseconds. Anything else goes to
+py3langid (loaded lazily, once), which must be at least `MIN_CONFIDENCE` sure; otherwise the
+source's hint is used, else 'und'.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+SAMPLE_CHARS = 2000
+SCRIPT_SAMPLE_CHARS = 400
+MIN_LETTERS = 20
+MIN_CONFIDENCE = 0.5
+UNDETERMINED = "und"
+
+# Counting by deleting everything else is ~5x faster than findall() on CJK text.
+_NOT_HAN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_NOT_KANA = re.compile(r"[^\u3040-\u30ff]+")
+_NOT_HANGUL = re.compile(r"[^\uac00-\ud7af\u1100-\u11ff]+")
+_NOT_LETTER = re.compile(r"[\W\d_]+")
+_OTHER_WORD = re.compile(r"[^\W\d_\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_CODE = re.compile(r"[a-z]{2}")
+
+
+@cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    return len(pattern.sub("", text))
+
+
+def _by_script(sample: str) -> str | None:
+    han = _count(_NOT_HAN, sample)
+    hangul = _count(_NOT_HANGUL, sample) if han * 2 < len(sample) else 0
+    kana = _count(_NOT_KANA, sample) if han else 0
+    cjk = han + hangul + kana
+    if cjk < 2:
+        return None
+    # One Han character is about one word: weigh CJK characters against words in other scripts.
+    if cjk * 2 < len(sample) and cjk < len(_OTHER_WORD.findall(sample)):
+        return None
+    if hangul * 2 >= cjk:
+        return "ko"
+    if kana * 10 >= cjk:
+        return "ja"
+    return "zh"
+
+
+def detect_language(text: str, *, hint: str | None = None) -> str:
+    """ISO 639-1 code of `text`; `hint` (the source's declared language) breaks ties and short texts."""
+    fallback = hint.split("-")[0].lower() if hint and _CODE.fullmatch(hint.split("-")[0].lower()) else UNDETERMINED
+    by_script = _by_script(text[:SCRIPT_SAMPLE_CHARS])
+    if by_script:
+        return by_script
+    sample = text[:SAMPLE_CHARS]
+    if _count(_NOT_LETTER, sample) < MIN_LETTERS:
+        return fallback
+    code, confidence = _identifier().classify(sample)
+    if confidence < MIN_CONFIDENCE or not isinstance(code, str) or not _CODE.fullmatch(code):
+        return fallback
+    return code

@@ -1,0 +1,1 @@
+"""Sources: one parser per source type (`feed`, `jekyll`), each a pure function of bytes."""
