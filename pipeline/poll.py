@@ -25,6 +25,10 @@ from pipeline.state import FileStamp, SourceState, StateStore, utcnow
 from schemas.models import RawItem, SourceType, Stage
 
 
+# A source may ask to be polled less often (ttl, max-age, Retry-After), but never for longer than this.
+MAX_SOURCE_DELAY_S = 6 * 3600
+
+
 @dataclass
 class PollReport:
     source_id: str
@@ -120,7 +124,7 @@ def _failed(state: SourceState, exc: NewsflowError, now: datetime) -> SourceStat
     failures = state.consecutive_failures + 1
     wait = backoff_s(failures, base_s=60, cap_s=6 * 3600)
     if isinstance(exc, FetchRetryable) and exc.retry_after_s:
-        wait = max(wait, exc.retry_after_s)
+        wait = max(wait, min(exc.retry_after_s, MAX_SOURCE_DELAY_S))
     return state.model_copy(
         update={
             "consecutive_failures": failures,
@@ -159,7 +163,7 @@ def _poll_feed(
     )
     if result.not_modified or result.content is None:
         report.not_modified = True
-        return state.model_copy(update={"min_interval_s": result.max_age_s})
+        return state.model_copy(update={"min_interval_s": _bounded(result.max_age_s)})
     parsed = feed.parse(
         result.content,
         source.info(),
@@ -188,8 +192,12 @@ def _poll_feed(
     report.deferred = parsed.dropped
     interval = max(filter(None, [result.max_age_s, (parsed.ttl or 0) * 60]), default=None)
     return state.model_copy(
-        update={"validators": result.validators, "pushed": pushed, "min_interval_s": interval or None}
+        update={"validators": result.validators, "pushed": pushed, "min_interval_s": _bounded(interval)}
     )
+
+
+def _bounded(seconds: int | None) -> int | None:
+    return min(seconds, MAX_SOURCE_DELAY_S) if seconds else None
 
 
 def _post_files(folder: Path) -> Iterator[Path]:

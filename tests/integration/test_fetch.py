@@ -238,16 +238,18 @@ def _http_date(delta: timedelta) -> str:
     [
         (429, "120", 120.0, 120.0),
         (503, "7", 7.0, 7.0),
-        (503, _http_date(timedelta(seconds=90)), 80.0, 91.0),
-        (429, _http_date(timedelta(hours=-1)), 0.0, 0.0),
+        (503, timedelta(seconds=90), 80.0, 91.0),
+        (429, timedelta(hours=-1), 0.0, 0.0),
         (503, "soon", None, None),
         (503, "-5", None, None),
     ],
 )
 def test_retry_after_is_honoured_in_seconds_and_http_date_forms(
-    status: int, retry_after: str, low: float | None, high: float | None
+    status: int, retry_after: str | timedelta, low: float | None, high: float | None
 ) -> None:
-    routes = {"/feed": answer(status, b"", [("Retry-After", retry_after)])}
+    # An HTTP date is made when the test runs, not when it is collected.
+    value = _http_date(retry_after) if isinstance(retry_after, timedelta) else retry_after
+    routes = {"/feed": answer(status, b"", [("Retry-After", value)])}
     with LoopbackServer(routes) as server, pytest.raises(FetchRetryable) as exc:
         get(server.url("/feed"))
     one_line(exc, f"answered {status}")
@@ -455,6 +457,14 @@ def test_dns_rebinding_cannot_switch_the_address_after_the_check(network: Networ
     assert dns.calls == ["rebind.test"]
     assert server.seen[0].headers["host"] == f"rebind.test:{server.port}"
     assert network.connects == [(LOOPBACK, server.port)] and "rebind.test" not in network.lookups
+
+
+def test_an_internationalised_name_is_resolved_and_sent_in_its_ascii_form() -> None:
+    dns = FakeDNS({"xn--bcher-kva.test": [["127.0.0.1"]]})
+    with LoopbackServer({"/feed": answer(200, FEED)}) as server:
+        result = get(server.url("/feed", host="bücher.test"), policy=only_local(dns))
+    assert result.content == FEED and dns.calls == ["xn--bcher-kva.test"]
+    assert server.seen[0].headers["host"] == f"xn--bcher-kva.test:{server.port}"
 
 
 def test_every_hop_is_resolved_and_checked_again(network: NetworkLog) -> None:

@@ -63,4 +63,5 @@ def test_up_twice_status_then_down_leaves_nothing_running(stack: Settings, stack
     assert [line.split()[1] for line in status.stdout.strip().splitlines()] == ["down", "down", "down"]
 
     if stack_was_up:  # leave the stack as the session found it
-        assert _newsflow("stack", "up").returncode == 0
+        again = _newsflow("stack", "up")
+        assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
