@@ -24,7 +24,6 @@ from pipeline.sources.fetch import FetchLimits, FetchRetryable, fetch
 from pipeline.state import FileStamp, SourceState, StateStore, utcnow
 from schemas.models import RawItem, SourceType, Stage
 
-
 # A source may ask to be polled less often (ttl, max-age, Retry-After), but never for longer than this.
 MAX_SOURCE_DELAY_S = 6 * 3600
 
