@@ -37,8 +37,25 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print the hits' documents as a JSON array")
     search.add_argument("--size", type=int, default=10)
 
+    serve = sub.add_parser("serve", help="the read API and search page over HTTP (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+
     sources = sub.add_parser("sources", help="the sources file and each source's polling health")
     sources.add_argument("action", choices=["list", "status"])
+
+    deadletter = sub.add_parser("deadletter", help="inspect and replay dead letters")
+    deadletter.add_argument("action", choices=["list", "replay"])
+    deadletter.add_argument("--stage", choices=["poll", "normalize", "index"])
+    deadletter.add_argument("--since", metavar="T", help="ISO time (UTC if no zone) or an age like 30m, 2h, 7d")
+    deadletter.add_argument("--json", action="store_true", help="list: print the letters as JSON lines")
+    deadletter.add_argument("--limit", type=int, default=100, help="list: at most this many (newest)")
+
+    bench = sub.add_parser("bench", help="measure every part of the pipeline on the local stack (fresh topics, index)")
+    bench.add_argument("--articles", type=int, default=20_000, metavar="N", help="corpus size (default 20000)")
+    bench.add_argument("--json", metavar="PATH", help="also write every figure, versions and settings as JSON")
+    bench.add_argument("--seed", type=int, default=1, metavar="S", help="random seed of the corpus (default 1)")
+    bench.add_argument("--freshness-seconds", type=float, default=30.0, metavar="S", help="freshness window (30)")
 
     sub.add_parser("demo", help="the main job: stack up, poll the sample sources, normalize, index, search")
     return parser
@@ -82,6 +99,20 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.search(settings, args.query, as_json=args.json, size=args.size)
     if args.command == "sources":
         return commands.sources(settings, args.action)
+    if args.command == "deadletter":
+        return commands.deadletter(
+            settings, args.action, stage=args.stage, since=args.since, as_json=args.json, limit=args.limit
+        )
+    if args.command == "serve":
+        from pipeline.api.server import serve
+
+        return serve(settings, host=args.host, port=args.port)
+    if args.command == "bench":
+        from pipeline.bench.command import bench
+
+        return bench(
+            settings, articles=args.articles, seed=args.seed, freshness_s=args.freshness_seconds, json_path=args.json
+        )
     if args.command == "demo":
         from pipeline.demo import run_demo
 

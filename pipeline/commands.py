@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pipeline import kafka
@@ -133,3 +134,53 @@ def sources(settings: Settings, action: str) -> int:
         if st.last_error:
             print(f"    last error: {st.last_error}")
     return 0
+
+
+def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
+    """`--since`: an ISO date/time (UTC when it has no zone) or an age such as 30m, 2h, 7d."""
+    if not value:
+        return None
+    now = now or datetime.now(UTC)
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if value[:-1].isdigit() and value[-1] in units:
+        return now - timedelta(seconds=int(value[:-1]) * units[value[-1]])
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--since {value!r}: expected an ISO time like 2026-01-31T08:00 or an age like 2h") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def deadletter(
+    settings: Settings, action: str, *, stage: str | None, since: str | None, as_json: bool, limit: int
+) -> int:
+    from pipeline import deadletters
+    from schemas.models import Stage
+
+    wanted = Stage(stage) if stage else None
+    letters = deadletters.read(settings, stage=wanted, since=parse_since(since))
+    if action == "list":
+        selected = sorted(letters, key=lambda letter: letter.failed_at)[-limit:]
+        for letter in selected:
+            print(letter.model_dump_json() if as_json else deadletters.line(letter))
+        if not as_json:
+            print(f"{len(selected)} dead letters" + (f" (newest {limit})" if len(selected) == limit else ""))
+        return 0
+    report = deadletters.replay(settings, letters)
+    print(f"replayed: {report.raw} to {settings.topic_raw}, {report.articles} to {settings.topic_articles}")
+    failures = 0
+    if report.sources:
+        emitter = KafkaEmitter(settings)
+        try:
+            for source_id in sorted(report.sources):
+                source = find_source(load_sources(settings.sources), source_id)
+                try:
+                    print("re-polled " + poll_one(settings, source, emitter, force=True).line())
+                except NewsflowError as exc:
+                    failures += 1
+                    print(f"re-poll of {source_id} failed: {exc}", file=sys.stderr)
+        finally:
+            emitter.close()
+    if report.skipped:
+        print(f"{report.skipped} letters could not be replayed (no key or source)")
+    return 1 if failures else 0

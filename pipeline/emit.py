@@ -21,7 +21,7 @@ class KafkaEmitter:
     """Queues messages on an idempotent acks=all producer; `flush` waits for every ack."""
 
     def __init__(self, settings: Settings, producer: Any | None = None) -> None:
-        self._settings = settings
+        self.settings = settings
         self._producer = producer or kafka.producer(settings)
         self._futures: list[Any] = []
         self.counts = {"raw": 0, "article": 0, "dead": 0}
@@ -32,7 +32,7 @@ class KafkaEmitter:
 
     def raw(self, item: RawItem) -> None:
         self._send(
-            self._settings.topic_raw,
+            self.settings.topic_raw,
             item.item_id,
             item.model_dump_json().encode(),
             kafka.headers_for(item, item.source.id),
@@ -41,7 +41,7 @@ class KafkaEmitter:
 
     def article(self, article: Article) -> None:
         self._send(
-            self._settings.topic_articles,
+            self.settings.topic_articles,
             article.id,
             article.model_dump_json().encode(),
             kafka.headers_for(article, article.source_id),
@@ -51,12 +51,19 @@ class KafkaEmitter:
     def dead(self, letter: DeadLetter) -> None:
         key = letter.item_id or letter.source_id or "unknown"
         self._send(
-            self._settings.topic_deadletter,
+            self.settings.topic_deadletter,
             key,
             letter.model_dump_json().encode(),
             kafka.headers_for(letter, letter.source_id),
             "dead",
         )
+
+    def send_bytes(self, topic: str, key: str, value: bytes, source_id: str | None) -> None:
+        """Re-send a payload as it was (dead-letter replay)."""
+        headers: kafka.Headers = [("replayed", b"1")]
+        if source_id:
+            headers.append(("source_id", source_id.encode()))
+        self._futures.append(kafka.send(self._producer, topic, key, value, headers))
 
     def flush(self) -> None:
         futures, self._futures = self._futures, []

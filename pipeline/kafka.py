@@ -162,3 +162,15 @@ def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
         raise RetryableError(f"cannot read the end offsets of {topic}: {exc}") from exc
     finally:
         client.close()
+
+
+def lag(settings: Settings, group: str, topic: str) -> int:
+    """Messages on `topic` that `group` has not committed yet (all of them if it never committed)."""
+    ends = end_offsets(settings, topic)
+    try:
+        with admin(settings) as client:
+            committed = client.list_group_offsets(group).get(group, {})
+    except KafkaError as exc:
+        raise RetryableError(f"cannot read the offsets of group {group}: {exc}") from exc
+    done = {tp.partition: meta.offset for tp, meta in committed.items() if tp.topic == topic}
+    return sum(end - max(done.get(partition, 0), 0) for partition, end in ends.items())

@@ -71,7 +71,7 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, version: int | None =
             es.indices.update_aliases(
                 actions=[{"add": {"index": name, "alias": settings.index_alias, "is_write_index": True}}]
             )
-        es.cluster.health(index=name, wait_for_status="yellow", timeout="30s")
+        es.cluster.health(index=name, wait_for_status="yellow", timeout="20s")
     except (ApiError, TransportError) as exc:
         raise _translate(exc, f"setting up index {name}") from exc
     return name

@@ -34,10 +34,14 @@ SERVICES: tuple[Service, ...] = (
 )
 
 
-def up(settings: Settings, report: Callable[[str], None] = print) -> None:
+def _selected(only: tuple[str, ...] | None) -> tuple[Service, ...]:
+    return tuple(s for s in SERVICES if only is None or s.name in only)
+
+
+def up(settings: Settings, report: Callable[[str], None] = print, only: tuple[str, ...] | None = None) -> None:
     """Start what is not running yet and wait until each service answers; idempotent."""
     maven.require_tools()
-    for service in SERVICES:
+    for service in _selected(only):
         if service.process(settings).pid() is not None and service.version(settings):
             report(f"{service.name}: already up at {service.address(settings)}")
             continue
@@ -46,9 +50,9 @@ def up(settings: Settings, report: Callable[[str], None] = print) -> None:
         report(f"{service.name}: up at {service.address(settings)}")
 
 
-def down(settings: Settings, report: Callable[[str], None] = print) -> None:
+def down(settings: Settings, report: Callable[[str], None] = print, only: tuple[str, ...] | None = None) -> None:
     """Stop only what `up` started (found by pid file and command-line marker)."""
-    for service in reversed(SERVICES):
+    for service in reversed(_selected(only)):
         stopped = service.process(settings).stop()
         report(f"{service.name}: {'stopped' if stopped else 'was not running'}")
 
