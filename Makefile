@@ -38,5 +38,19 @@ stack-down: install
 stack-status: install
 	$(BIN)/newsflow stack status
 
+# The benchmark (about 10 minutes): fresh bench topics and index on the local stack, removed afterwards.
+BENCH_ARTICLES ?= 20000
+BENCH_JSON ?= .stack/bench.json
+BENCH_STAMP := $(VENV)/.bench-installed
+
+.PHONY: bench
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
+	$(BIN)/newsflow stack up
+	$(BIN)/newsflow bench --articles $(BENCH_ARTICLES) --json $(BENCH_JSON)
+
 clean: stack-down
 	rm -rf .stack

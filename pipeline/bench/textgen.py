@@ -179,9 +179,7 @@ def make_theme(rng: random.Random, language: str) -> Theme:
     if language == "zh":
         topic, topic2 = rng.sample(ZH_TOPICS, 2)
         people = tuple(rng.choice(ZH_SURNAMES) + "".join(rng.sample(ZH_GIVEN, rng.choice((1, 2)))) for _ in range(2))
-        experts = tuple(
-            f"{rng.choice(ZH_INSTITUTES)}{rng.choice(ZH_ROLES)}{person}" for person in people
-        )
+        experts = tuple(f"{rng.choice(ZH_INSTITUTES)}{rng.choice(ZH_ROLES)}{person}" for person in people)
         return Theme(
             language, rng.choice(ZH_PLACES), topic, topic2, rng.choice(ZH_ORGS), rng.choice(ZH_COMPANIES),
             (people[0], people[1]), (experts[0], experts[1]),
