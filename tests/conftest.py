@@ -39,10 +39,10 @@ def stack(base_settings: Settings, stack_was_up: bool) -> Iterator[Settings]:
 
 
 @pytest.fixture
-def isolated(stack: Settings, tmp_path: Path) -> Settings:
-    """Settings with topics, consumer groups, index and state of this test only."""
+def isolated(stack: Settings, tmp_path: Path) -> Iterator[Settings]:
+    """Settings with topics, consumer groups, index and state of this test only (removed afterwards)."""
     run = uuid.uuid4().hex[:10]
-    return stack.model_copy(
+    settings = stack.model_copy(
         update={
             "topic_raw": f"t{run}.news.raw",
             "topic_articles": f"t{run}.news.articles",
@@ -54,3 +54,27 @@ def isolated(stack: Settings, tmp_path: Path) -> Settings:
             "topic_partitions": 3,
         }
     )
+    yield settings
+    _remove(settings)
+
+
+def _remove(settings: Settings) -> None:
+    """Best-effort clean-up of a test's topics, groups and indices, so the shared stack stays tidy."""
+    from pipeline import kafka, search
+
+    try:
+        with kafka.admin(settings) as admin:
+            existing = set(admin.list_topics())
+            doomed = [t for t in settings.topics if t in existing]
+            if doomed:
+                admin.delete_topics(doomed)
+    except Exception:  # noqa: BLE001 - clean-up must never fail a test
+        pass
+    try:
+        es = search.client(settings)
+        names = list(es.options(ignore_status=404).indices.get(index=f"{settings.index_alias}-*"))
+        if names:  # deleting by wildcard is refused (action.destructive_requires_name)
+            es.indices.delete(index=",".join(names))
+        es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_alias}-template")
+    except Exception:  # noqa: BLE001
+        pass
