@@ -69,7 +69,13 @@ class SourceConfig(BaseModel):
 
     @property
     def location(self) -> str:
-        return self.url or str(self.path)
+        """Where the source is, for people: credentials in a URL are masked."""
+        if self.url:
+            parts = urlsplit(self.url)
+            if "@" in parts.netloc:
+                return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+            return self.url
+        return str(self.path)
 
     def info(self) -> SourceInfo:
         return SourceInfo(

@@ -77,3 +77,10 @@ def test_relative_file_url_is_resolved_against_the_sources_file(tmp_path: Path) 
     entry = {**GOOD, "url": "file:feeds/a.xml", "trusted": True}
     (source,) = parse_sources({"sources": [entry]}, tmp_path)
     assert source.url == (tmp_path / "feeds" / "a.xml").as_uri()
+
+
+def test_location_masks_credentials_in_urls() -> None:
+    entry = {**GOOD, "url": "https://reader:hunter2@feeds.example.com/a.xml"}
+    (source,) = parse_sources({"sources": [entry]}, Path("/"))
+    assert source.location == "https://***@feeds.example.com/a.xml"
+    assert "hunter2" not in source.location
