@@ -33,6 +33,7 @@ from pipeline.normalize.stopwords import CHINESE, ENGLISH
 from pipeline.normalize.text import clean_inline
 
 KEYWORD_LIMIT = 10
+KEYWORD_SPARE = 5  # extra candidates ranked, so dropping fragments still leaves `limit` keywords
 # Keywords come from the title and the start of the body: news states its subject up front
 # (inverted pyramid), and the cost per article must not grow with its length. Segmentation is the
 # most expensive step of the normalizer (about half its time), so the Chinese window is tighter:
@@ -129,18 +130,28 @@ def chinese_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
         seen = merged.get(a + b, (0, 0.0))[0]
         merged[a + b] = (seen + n, table.get(a + b) or max(table.get(a, median), table.get(b, median)))
     best: list[tuple[float, str]] = []
-    # Words in falling count order: stop once even the highest IDF cannot reach the top `limit`.
+    pool = limit + KEYWORD_SPARE
+    # Words in falling count order: stop once even the highest IDF cannot reach the top of the pool.
     for word, total in ranked:
-        if len(best) == limit and total * highest <= best[0][0]:
+        if len(best) == pool and total * highest <= best[0][0]:
             break
         n = frequent.get(word, total)
         if word in merged:
             n += merged.pop(word)[0]
         if n > 0 and _is_candidate(word):
-            _offer(best, limit, n * table.get(word, median), word)
+            _offer(best, pool, n * table.get(word, median), word)
     for phrase, (n, idf) in merged.items():
-        _offer(best, limit, n * idf, phrase)
-    return [word for _, word in sorted(best, key=lambda item: (-item[0], item[1]))]
+        _offer(best, pool, n * idf, phrase)
+    ordered = [word for _, word in sorted(best, key=lambda item: (-item[0], item[1]))]
+    return _without_fragments(ordered)[:limit]
+
+
+def _without_fragments(words: list[str]) -> list[str]:
+    """Drop words that are part of another candidate (创板 beside 科创板, 出口 beside 进出口).
+
+    The segmenter splits compounds its dictionary lacks, so a fragment often ranks beside the whole.
+    """
+    return [w for w in words if not any(w != other and w in other for other in words)]
 
 
 def _offer(best: list[tuple[float, str]], limit: int, score: float, word: str) -> None:
