@@ -41,6 +41,15 @@ class ManagedProcess:
             return None
         return pid if _alive_with_marker(pid, self.marker) else None
 
+    def started_pid(self) -> int | None:
+        """The pid `start` recorded, while that process lives (no marker check: the JVM launcher
+        may re-exec itself, so its command line can briefly differ just after start)."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if _running(pid) else None
+
     def start(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None) -> int:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
@@ -92,6 +101,14 @@ def _alive_with_marker(pid: int, marker: str) -> bool:
     return marker.encode() in cmdline
 
 
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
 def _group_members(pgid: int) -> list[int]:
     members = []
     for entry in Path("/proc").iterdir():
@@ -123,7 +140,7 @@ def wait_until(
     while time.monotonic() < deadline:
         if check():
             return
-        if proc.pid() is None:
+        if proc.started_pid() is None:
             raise ServiceError(f"{service} exited during start-up; see {proc.log_file}\n{proc.log_tail()}")
         time.sleep(interval_s)
     raise ServiceError(f"{service} did not answer within {timeout_s:.0f}s; see {proc.log_file}\n{proc.log_tail()}")
