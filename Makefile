@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint unit stack-up stack-down stack-status clean
+.PHONY: install demo test lint unit stack-up stack-down stack-status clean browser
 
 install: $(STAMP)
 
@@ -26,8 +26,17 @@ lint: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
-test: install lint
+test: install lint browser
 	$(BIN)/pytest -q
+
+# Headless Chromium, its driver and a CJK font (else Chinese renders as boxes) for the browser tests
+# (tests/e2e/test_airflow_ui.py, test_search_page.py), from Debian, installed only when missing; sudo only when not root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
+
+browser:
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && fc-list :lang=zh | grep -q . || \
+		{ $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $(BROWSER_PACKAGES); }
 
 stack-up: install
 	$(BIN)/newsflow stack up

@@ -61,10 +61,16 @@ def build_dag(source: SourceConfig) -> Any:
     def poll_source_dag() -> None:
         @task(task_id="poll")
         def poll(source_id: str = source.id, **context: Any) -> dict[str, Any]:
-            from pipeline.tasks import poll_task
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from pipeline.errors import ConfigError, PermanentError
+            from pipeline.tasks import failure_reason, poll_task
 
             params = context.get("params") or {}
-            return poll_task(source_id, force=bool(params.get("force")), dry_run=bool(params.get("dry_run")))
+            try:
+                return poll_task(source_id, force=bool(params.get("force")), dry_run=bool(params.get("dry_run")))
+            except (PermanentError, ConfigError) as exc:  # a malformed feed or a 404 is not fixed by retrying now
+                raise AirflowFailException(failure_reason(exc)) from exc
 
         poll()
 

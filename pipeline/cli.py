@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
+from pipeline import logs
 from pipeline.config import Settings
 from pipeline.errors import NewsflowError
 
@@ -20,7 +20,10 @@ def _parser() -> argparse.ArgumentParser:
     stack.add_argument("action", choices=["up", "down", "status"])
 
     sub.add_parser("topics", help="create the Kafka topics if missing").add_argument("action", choices=["init"])
-    sub.add_parser("index", help="the search index").add_argument("action", choices=["init"])
+    index = sub.add_parser("index", help="the search index: create it, or rebuild it as the next version")
+    index.add_argument("action", choices=["init", "reindex"])
+    index.add_argument("--from-index", action="store_true", help="reindex: copy the current index, not the topic")
+    index.add_argument("--delete-old", action="store_true", help="reindex: delete the previous index after the swap")
 
     poll = sub.add_parser("poll", help="poll sources once and push new items to Kafka")
     poll.add_argument("source_ids", nargs="*", metavar="SOURCE_ID")
@@ -31,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a consumer worker")
     worker.add_argument("kind", choices=["normalize", "index"])
     worker.add_argument("--until-idle", type=float, metavar="SECONDS", help="exit after this long with no messages")
+    worker.add_argument("--metrics-port", type=int, default=0, metavar="N", help="serve Prometheus /metrics (0: off)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address for /metrics (default: loopback only)")
 
     search = sub.add_parser("search", help="full-text search of the index")
     search.add_argument("query")
@@ -63,14 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not args.verbose:  # their connection retries are noise; our own errors say what failed
-        logging.getLogger("kafka").setLevel(logging.CRITICAL)
-        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+    logs.configure(verbose=args.verbose)
     try:
         settings = Settings()
         return _dispatch(args, settings)
@@ -89,12 +87,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.stack(settings, args.action)
     if args.command == "topics":
         return commands.topics_init(settings)
+    if args.command == "index" and args.action == "reindex":
+        from pipeline.reindex import command as reindex
+
+        return reindex(settings, from_index=args.from_index, delete_old=args.delete_old)
     if args.command == "index":
         return commands.index_init(settings)
     if args.command == "poll":
         return commands.poll(settings, args.source_ids, all_sources=args.all, force=args.force, dry_run=args.dry_run)
     if args.command == "worker":
-        return commands.worker(settings, args.kind, args.until_idle)
+        return commands.worker(
+            settings, args.kind, args.until_idle, metrics_port=args.metrics_port, metrics_host=args.metrics_host
+        )
     if args.command == "search":
         return commands.search(settings, args.query, as_json=args.json, size=args.size)
     if args.command == "sources":

@@ -12,6 +12,7 @@ from pipeline import search as search_adapter
 from pipeline.config import Settings
 from pipeline.emit import DryRunEmitter, Emitter, KafkaEmitter
 from pipeline.errors import ConfigError, NewsflowError
+from pipeline.progress import track
 from pipeline.sources.catalog import SourceConfig, find_source, load_sources
 from pipeline.state import StateStore
 
@@ -69,7 +70,7 @@ def poll(settings: Settings, ids: list[str], *, all_sources: bool, force: bool, 
     emitter: Emitter = DryRunEmitter() if dry_run else KafkaEmitter(settings)
     failures = 0
     try:
-        for position, source in enumerate(sources, start=1):
+        for position, source in enumerate(track(sources, "poll", len(sources)), start=1):
             prefix = f"[{position}/{len(sources)}] " if len(sources) > 1 else ""
             try:
                 report = poll_one(settings, source, emitter, force=force, dry_run=dry_run)
@@ -88,14 +89,21 @@ def poll(settings: Settings, ids: list[str], *, all_sources: bool, force: bool, 
     return 1 if failures else 0
 
 
-def worker(settings: Settings, kind: str, until_idle: float | None) -> int:
+def worker(
+    settings: Settings, kind: str, until_idle: float | None, *, metrics_port: int = 0, metrics_host: str = "127.0.0.1"
+) -> int:
+    from pipeline import metrics as worker_metrics
     from pipeline.workers.consume import StopFlag
     from pipeline.workers.main import run_indexer, run_normalizer
 
     stop = StopFlag()
     stop.install()
     runner = run_normalizer if kind == "normalize" else run_indexer
-    stats = runner(settings, until_idle_s=until_idle, stop=stop)
+    metrics = worker_metrics.serve(kind, metrics_port, metrics_host)
+    try:
+        stats = runner(settings, until_idle_s=until_idle, stop=stop, metrics=metrics)
+    finally:
+        metrics.close()
     print(f"{kind}: {stats.records} records in {stats.batches} batches, {stats.retries} retries")
     return 0
 
@@ -166,13 +174,13 @@ def deadletter(
         if not as_json:
             print(f"{len(selected)} dead letters" + (f" (newest {limit})" if len(selected) == limit else ""))
         return 0
-    report = deadletters.replay(settings, letters)
+    report = deadletters.replay(settings, track(letters, "replay"))
     print(f"replayed: {report.raw} to {settings.topic_raw}, {report.articles} to {settings.topic_articles}")
     failures = 0
     if report.sources:
         emitter = KafkaEmitter(settings)
         try:
-            for source_id in sorted(report.sources):
+            for source_id in track(sorted(report.sources), "re-poll", len(report.sources)):
                 source = find_source(load_sources(settings.sources), source_id)
                 try:
                     print("re-polled " + poll_one(settings, source, emitter, force=True).line())

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     index_batch_seconds: float = Field(default=1.0, gt=0)
     normalize_batch_size: int = Field(default=500, ge=1)
 
+    # Maintenance DAG: fail its run when a consumer group lags more, or more items were dead-lettered in 24 h
+    max_lag: int = Field(default=10_000, ge=0)
+    max_recent_deadletters: int = Field(default=100, ge=0)
+
     # Sources and polling
     sources: Path = Path("sources.yaml")
     state_dir: Path = Path(".stack")

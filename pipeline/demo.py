@@ -8,6 +8,7 @@ from pipeline import kafka, search
 from pipeline.commands import poll_one
 from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
+from pipeline.progress import track
 from pipeline.sources.catalog import load_sources
 from pipeline.stack import airflow_server, manager
 from pipeline.workers.main import run_indexer, run_normalizer
@@ -40,7 +41,8 @@ def run_demo(settings: Settings) -> int:
     print(f"\n== 2/5 poll the sources in {settings.sources}")
     emitter = KafkaEmitter(settings)
     try:
-        for source in (s for s in load_sources(settings.sources) if s.enabled):
+        sources = [s for s in load_sources(settings.sources) if s.enabled]
+        for source in track(sources, "poll", len(sources)):
             print("  " + poll_one(settings, source, emitter).line())
     finally:
         emitter.close()

@@ -65,8 +65,10 @@ def consumer(settings: Settings, group: str | None, topics: Sequence[str] = (), 
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "allow_auto_create_topics": False,
-        "max_partition_fetch_bytes": MAX_MESSAGE_BYTES,
-        "fetch_max_bytes": 4 * MAX_MESSAGE_BYTES,
+        # Small fetches keep a worker's memory flat; a record larger than these still arrives
+        # (the broker always returns at least one record batch).
+        "max_partition_fetch_bytes": 1024 * 1024,
+        "fetch_max_bytes": 8 * 1024 * 1024,
         "session_timeout_ms": 10_000,
         "heartbeat_interval_ms": 1_000,
         "max_poll_interval_ms": 300_000,

@@ -52,8 +52,9 @@ def _translate(exc: Exception, what: str) -> Exception:
 def ensure_index(es: Elasticsearch, settings: Settings, *, version: int | None = None, point_alias: bool = True) -> str:
     """Install the template, create `<alias>-v<N>` if missing and (optionally) point the alias at it.
 
-    Idempotent; returns the index name. An alias that already points elsewhere is left alone:
-    moving it is `reindex`'s job.
+    Idempotent; returns the index name. An alias that already exists is left alone, and with
+    `point_alias` no index is created then: the name returned is the alias's index, which after
+    `newsflow index reindex` is newer than `settings.index_version` (moving the alias is reindex's job).
     """
     name = f"{settings.index_alias}-v{version or settings.index_version}"
     try:
@@ -61,7 +62,9 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, version: int | None =
             name=f"{settings.index_alias}-template",
             **index_template(settings.index_alias, shards=settings.index_shards, replicas=settings.index_replicas),
         )
-        if not es.indices.exists(index=name):
+        if point_alias and (current := alias_targets(es, settings.index_alias)):
+            name = current[0]
+        elif not es.indices.exists(index=name):
             try:
                 es.indices.create(index=name)
             except ApiError as exc:
@@ -77,10 +80,38 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, version: int | None =
     return name
 
 
+def alias_targets(es: Elasticsearch, alias: str) -> list[str]:
+    """The indices `alias` points at, sorted; empty when there is no such alias."""
+    try:
+        return sorted(es.indices.get_alias(name=alias))
+    except NotFoundError:
+        return []
+    except (ApiError, TransportError) as exc:
+        raise _translate(exc, f"reading alias {alias}") from exc
+
+
+def swap_alias(es: Elasticsearch, alias: str, old: str, new: str) -> None:
+    """Move `alias` from `old` to `new` (as its write index) in ONE `_aliases` call.
+
+    Both actions apply together or not at all, so a reader sees `old` until the call returns and
+    `new` after it, never neither nor both. If `alias` no longer points at `old` (someone else
+    moved it) the call fails as a whole and nothing changes.
+    """
+    actions: list[dict[str, Any]] = [
+        {"remove": {"index": old, "alias": alias}},
+        {"add": {"index": new, "alias": alias, "is_write_index": True}},
+    ]
+    try:
+        es.indices.update_aliases(actions=actions)
+    except (ApiError, TransportError) as exc:
+        raise _translate(exc, f"moving alias {alias} from {old} to {new}") from exc
+
+
 @dataclass
 class BulkResult:
     ok: int = 0
     stale: int = 0
+    stored: list[Article] = field(default_factory=list)  # the `ok` ones
     retry: list[Article] = field(default_factory=list)
     dead: list[tuple[Article, str]] = field(default_factory=list)
 
@@ -118,6 +149,7 @@ def bulk_index(es: Elasticsearch, articles: Sequence[Article], index: str) -> Bu
             outcome = Outcome.OK if ok else classify_status(int(item.get("status", 500)))
             if outcome is Outcome.OK:
                 result.ok += 1
+                result.stored.append(article)
             elif outcome is Outcome.STALE:
                 result.stale += 1
             elif outcome is Outcome.RETRY:

@@ -20,6 +20,7 @@ from typing import Any
 from kafka.errors import CommitFailedError, KafkaError
 
 from pipeline.errors import NewsflowError, RetryableError
+from pipeline.metrics import NO_METRICS, Metrics
 from pipeline.retry import backoff_s
 
 log = logging.getLogger(__name__)
@@ -72,17 +73,26 @@ def run(
     max_records: int = 500,
     poll_timeout_ms: int = 500,
     on_batch: Callable[[LoopStats], None] | None = None,
+    metrics: Metrics = NO_METRICS,
+    lag_every_s: float = 5.0,
 ) -> LoopStats:
     stats = LoopStats()
     idle_since = time.monotonic()
+    lag_at = float("-inf")
     while not stop.is_set():
+        if time.monotonic() - lag_at >= lag_every_s:
+            lag_at = time.monotonic()
+            _report_lag(consumer, metrics)
         polled = consumer.poll(timeout_ms=poll_timeout_ms, max_records=max_records)
         records = [record for batch in polled.values() for record in batch]
+        for tp, batch in polled.items():
+            metrics.consumed(tp.topic, len(batch))
         if not records:
             if until_idle_s is not None and time.monotonic() - idle_since >= until_idle_s:
                 break
             continue
-        if not _handle_with_retry(handle, records, stop, stats):
+        metrics.batch(len(records))
+        if not _handle_with_retry(handle, records, stop, stats, metrics):
             break  # stopped while retrying: abandon the batch uncommitted
         try:
             consumer.commit()
@@ -101,7 +111,37 @@ def run(
     return stats
 
 
-def _handle_with_retry(handle: Handler, records: Sequence[Any], stop: StopFlag, stats: LoopStats) -> bool:
+def assigned_lag(consumer: Any) -> dict[str, int]:
+    """Messages not yet read on this consumer's partitions, per subscribed topic, without a network call.
+
+    Uses the high-water marks that fetch responses already brought; partitions not fetched yet are left out.
+    """
+    assigned = consumer.assignment()
+    # A subscribed topic none of whose partitions is ours has nothing waiting for this consumer.
+    lag = {topic: 0 for topic in consumer.subscription() or () if all(tp.topic != topic for tp in assigned)}
+    for tp in assigned:
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            continue
+        position = consumer.position(tp, timeout_ms=0)
+        if position is not None:
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, highwater - position)
+    return lag
+
+
+def _report_lag(consumer: Any, metrics: Metrics) -> None:
+    try:
+        lag = assigned_lag(consumer)
+    except KafkaError as exc:  # a metric must never stop the loop
+        log.debug("consumer lag not refreshed: %s", exc)
+        return
+    for topic, messages in lag.items():
+        metrics.lag(topic, messages)
+
+
+def _handle_with_retry(
+    handle: Handler, records: Sequence[Any], stop: StopFlag, stats: LoopStats, metrics: Metrics
+) -> bool:
     attempt = 0
     while True:
         try:
@@ -112,7 +152,14 @@ def _handle_with_retry(handle: Handler, records: Sequence[Any], stop: StopFlag, 
         except RetryableError as exc:
             attempt += 1
             stats.retries += 1
+            metrics.retried("batch")
             wait = backoff_s(attempt, base_s=0.5, cap_s=30.0)
-            log.warning("transient failure (attempt %d), pausing %.1fs: %s", attempt, wait, exc)
+            log.warning(
+                "transient failure (attempt %d), pausing %.1fs: %s",
+                attempt,
+                wait,
+                exc,
+                extra={"topic": records[0].topic},
+            )
             if stop.wait(wait):
                 return False

@@ -8,7 +8,9 @@ Documents that got 429/5xx are retried with backoff, never skipped.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -16,6 +18,7 @@ from pydantic import ValidationError
 
 from pipeline.deadletter import dead_letter
 from pipeline.emit import Emitter
+from pipeline.metrics import NO_METRICS, Metrics
 from pipeline.retry import backoff_s
 from pipeline.search import BulkResult, bulk_index
 from pipeline.workers.consume import Interrupted
@@ -35,7 +38,12 @@ def _latest_per_id(articles: list[Article]) -> list[Article]:
 
 
 def handle_batch(
-    records: Sequence[Any], es: Elasticsearch, index: str, emitter: Emitter, wait: Callable[[float], bool]
+    records: Sequence[Any],
+    es: Elasticsearch,
+    index: str,
+    emitter: Emitter,
+    wait: Callable[[float], bool],
+    metrics: Metrics = NO_METRICS,
 ) -> BulkResult:
     """Store a batch. `wait(seconds)` sleeps between retries and returns True if asked to stop."""
     articles: list[Article] = []
@@ -62,13 +70,17 @@ def handle_batch(
     while pending:
         # Unreachable cluster: RetryableError propagates and the loop retries the whole batch;
         # documents already stored then come back as stale, which counts as success.
+        started = time.perf_counter()
         result = bulk_index(es, pending, index)
+        metrics.bulk_request(time.perf_counter() - started)
         total.ok += result.ok
         total.stale += result.stale
+        total.stored.extend(result.stored)
         total.dead.extend(result.dead)
         pending = result.retry
         if pending:
             attempt += 1
+            metrics.retried("documents")
             delay = backoff_s(attempt, base_s=0.5, cap_s=30.0)
             log.warning("%d documents got 429/5xx; retrying them in %.1fs", len(pending), delay)
             if wait(delay):
@@ -85,4 +97,5 @@ def handle_batch(
             )
         )
     emitter.flush()
+    metrics.indexed(total.stored, total.stale, datetime.now(UTC))
     return total

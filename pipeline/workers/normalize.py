@@ -61,7 +61,11 @@ def normalize_record(record: Any, emitter: Emitter, now: datetime) -> bool:
         )
         return False
     except Exception as exc:  # a bug on one item must not stop the worker
-        log.exception("unexpected error normalizing %s", raw.item_id)
+        log.exception(
+            "unexpected error normalizing %s",
+            raw.item_id,
+            extra={"source_id": raw.source.id, "item_id": raw.item_id, **where},
+        )
         emitter.dead(
             dead_letter(
                 Stage.NORMALIZE,

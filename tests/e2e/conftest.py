@@ -47,11 +47,13 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 RunDags = Callable[[Settings, Path, Sequence[str]], dict[str, str]]
+# The same, also returning everything the run printed (task logs included).
+RunDagsWithOutput = Callable[[Settings, Path, Sequence[str]], tuple[dict[str, str], str]]
 
 
 @pytest.fixture
-def run_dags(airflow_home: Path) -> RunDags:
-    def run(settings: Settings, sources_file: Path, dag_ids: Sequence[str]) -> dict[str, str]:
+def run_dags_with_output(airflow_home: Path) -> RunDagsWithOutput:
+    def run(settings: Settings, sources_file: Path, dag_ids: Sequence[str]) -> tuple[dict[str, str], str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
         env.update(settings.model_copy(update={"sources": sources_file}).as_env())
         env.update(_airflow_env(airflow_home))
@@ -64,6 +66,14 @@ def run_dags(airflow_home: Path) -> RunDags:
         )
         lines = [line for line in out.stdout.splitlines() if line.startswith("DAG-STATES ")]
         assert out.returncode == 0 and lines, f"dag.test() failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
-        return dict(json.loads(lines[-1].removeprefix("DAG-STATES ")))
+        return dict(json.loads(lines[-1].removeprefix("DAG-STATES "))), out.stdout + out.stderr
+
+    return run
+
+
+@pytest.fixture
+def run_dags(run_dags_with_output: RunDagsWithOutput) -> RunDags:
+    def run(settings: Settings, sources_file: Path, dag_ids: Sequence[str]) -> dict[str, str]:
+        return run_dags_with_output(settings, sources_file, dag_ids)[0]
 
     return run

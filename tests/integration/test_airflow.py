@@ -37,7 +37,8 @@ def test_every_dag_file_imports_without_errors(tmp_path: Path) -> None:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
     sources = [s for s in load_sources(REPO / "sources.yaml") if s.enabled]
-    assert set(result["dags"]) == {f"poll__{s.id}" for s in sources}
+    assert set(result["dags"]) == {f"poll__{s.id}" for s in sources} | {"newsflow_maintenance"}
+    assert result["dags"]["newsflow_maintenance"] == ["maintenance", "newsflow"]
     for source in sources:
         assert result["dags"][f"poll__{source.id}"] == sorted({"newsflow", source.outlet, source.category})
 

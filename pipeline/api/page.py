@@ -1,0 +1,164 @@
+"""The search page at `/`: plain server-rendered HTML, no scripts.
+
+Pure: a `PageView` in, a string out. Every value from the index or the request goes through `_e`
+(HTML escaping) or is a highlight already made safe by `queries.safe_highlight`; links to articles
+are only ever http(s). The page is served with a Content-Security-Policy that forbids scripts.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
+from pipeline.api.queries import SearchParams
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+PAGE_LINKS_AROUND = 2
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Hiragino Sans GB","Microsoft YaHei",
+"Noto Sans CJK SC","Noto Sans SC",sans-serif;margin:0 auto;max-width:60rem;padding:1rem;line-height:1.6;color:#222}
+h1{font-size:1.4rem;margin:.2rem 0 1rem}h1 a{color:inherit;text-decoration:none}
+form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin-bottom:1rem}
+label{display:flex;flex-direction:column;font-size:.8rem;color:#555}
+input,select,button{font:inherit;padding:.3rem}input[type=search]{min-width:18rem}
+.summary{color:#555}.error{background:#fde8e8;border:1px solid #e0a0a0;padding:.5rem}
+ol.hits{list-style:none;padding:0}.hit{margin:0 0 1.2rem}.hit h2{font-size:1.1rem;margin:0}
+.meta,.tags{font-size:.85rem;color:#666;margin:.1rem 0}.snippet{margin:.2rem 0}
+mark{background:#fff3a3}.tags a{margin-right:.5rem}
+nav.pages a,nav.pages strong{margin-right:.5rem}
+footer{margin-top:2rem;font-size:.8rem;color:#777}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+@dataclass(frozen=True)
+class PageView:
+    """What one rendering of the page shows. `form` holds the raw request values, to refill the form."""
+
+    form: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    params: SearchParams | None = None
+    result: SearchResult | None = None
+    facets: Facets | None = None
+    error: str | None = None
+
+    def first(self, name: str) -> str:
+        values = self.form.get(name) or [""]
+        return values[0]
+
+
+def search_url(params: SearchParams, *, page: int | None = None, **changes: str) -> str:
+    """A link to `/` with these parameters; `changes` replace whole parameters (e.g. tag=…)."""
+    items = [(k, v) for k, v in params.query_items(page=page) if k not in changes] + list(changes.items())
+    return "/?" + urlencode(items) if items else "/"
+
+
+def _safe_href(url: str | None) -> str | None:
+    if not url:
+        return None
+    return url if urlsplit(url).scheme.lower() in ("http", "https") else None
+
+
+def _select(name: str, label: str, options: Sequence[FacetValue], chosen: Sequence[str]) -> str:
+    known = {option.value for option in options}
+    rows = [f'<option value="">{_e("all")}</option>']
+    rows += [f'<option value="{_e(value)}" selected>{_e(value)}</option>' for value in chosen if value not in known]
+    for option in options:
+        selected = " selected" if option.value in chosen else ""
+        rows.append(f'<option value="{_e(option.value)}"{selected}>{_e(option.value)} ({option.count})</option>')
+    return f'<label>{_e(label)}<select name="{name}">{"".join(rows)}</select></label>'
+
+
+def _form(view: PageView) -> str:
+    facets = view.facets or Facets(outlet=[], category=[], tag=[])
+    size = view.first("size")
+    return (
+        '<form method="get" action="/" role="search">'
+        f'<label>Search<input type="search" name="q" value="{_e(view.first("q"))}" '
+        'placeholder="e.g. 跨境电商" autofocus></label>'
+        + _select("outlet", "Outlet", facets.outlet, view.form.get("outlet", []))
+        + _select("category", "Category", facets.category, view.form.get("category", []))
+        + _select("tag", "Tag", facets.tag, view.form.get("tag", []))
+        + f'<label>From<input type="date" name="from" value="{_e(view.first("from"))}"></label>'
+        f'<label>To<input type="date" name="to" value="{_e(view.first("to"))}"></label>'
+        + (f'<input type="hidden" name="size" value="{_e(size)}">' if size else "")
+        + "<button type=submit>Search</button></form>"
+    )
+
+
+def _hit(hit: Hit, params: SearchParams) -> str:
+    article = hit.article
+    title = (hit.highlights.get("title") or [_e(article.title)])[0]
+    href = _safe_href(article.url) or f"/articles/{_e(article.id)}"
+    fragments = hit.highlights.get("body_text") or hit.highlights.get("summary") or [_e(article.summary)]
+    when = article.published_at.strftime("%Y-%m-%d %H:%M UTC") if article.published_at else "undated"
+    lang = f' lang="{article.language}"' if _LANGUAGE.fullmatch(article.language) else ""
+    tags = "".join(f'<a href="{_e(search_url(params, page=1, tag=tag))}">#{_e(tag)}</a>' for tag in article.tags)
+    return (
+        f'<li class="hit"{lang}><h2><a href="{_e(href)}">{title}</a></h2>'
+        f'<p class="meta">{_e(article.outlet)} · {_e(article.category)} · {_e(when)} · '
+        f'<a href="/articles/{_e(article.id)}">JSON</a></p>'
+        f'<p class="snippet">{" … ".join(fragments)}</p>' + (f'<p class="tags">{tags}</p>' if tags else "") + "</li>"
+    )
+
+
+def _pages(result: SearchResult, params: SearchParams) -> str:
+    if result.pages <= 1:
+        return ""
+    current = result.page
+    shown = sorted({1, result.pages, *range(current - PAGE_LINKS_AROUND, current + PAGE_LINKS_AROUND + 1)})
+    links: list[str] = []
+    if current > 1:
+        links.append(f'<a href="{_e(search_url(params, page=current - 1))}" rel="prev">‹ Previous</a>')
+    previous = 0
+    for number in (n for n in shown if 1 <= n <= result.pages):
+        if number - previous > 1:
+            links.append("<span>…</span>")
+        links.append(
+            f"<strong>{number}</strong>"
+            if number == current
+            else f'<a href="{_e(search_url(params, page=number))}">{number}</a>'
+        )
+        previous = number
+    if current < result.pages:
+        links.append(f'<a href="{_e(search_url(params, page=current + 1))}" rel="next">Next ›</a>')
+    return f'<nav class="pages" aria-label="pages">{"".join(links)}</nav>'
+
+
+def _results(view: PageView) -> str:
+    result, params = view.result, view.params
+    if result is None or params is None:
+        return ""
+    if result.total == 0:
+        return '<p class="summary">No articles match.</p>'
+    first = (result.page - 1) * result.size + 1
+    last = first + len(result.hits) - 1
+    order = "most relevant first" if result.query else "newest first"
+    summary = f"{first}–{last} of {result.total} articles, {order}" if result.hits else f"{result.total} articles"
+    hits = "".join(_hit(hit, params) for hit in result.hits)
+    return f'<p class="summary">{_e(summary)}</p><ol class="hits">{hits}</ol>{_pages(result, params)}'
+
+
+def render(view: PageView) -> str:
+    title = f"{view.first('q')} – newsflow search" if view.first("q") else "newsflow search"
+    error = f'<p class="error" role="alert">{_e(view.error)}</p>' if view.error else ""
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>"
+        '<header><h1><a href="/">newsflow search</a></h1></header><main>'
+        + _form(view)
+        + error
+        + _results(view)
+        + '</main><footer>API: <a href="/docs">/docs</a> · <a href="/healthz">/healthz</a></footer></body></html>\n'
+    )

@@ -1,0 +1,281 @@
+"""The read API's Elasticsearch request bodies, built from validated parameters, and the reading of answers.
+
+Pure: plain values in, plain values out, no client. The rules live here so they can be unit-tested
+from a table and proven against the real cluster in tests/integration/test_api.py:
+
+- full text over title, summary and body_text with the `cjk` analyzer (bigrams for Chinese), most
+  relevant first; with no query, newest first (articles without a date last);
+- `outlet` and `category` match any of their values, `tag` requires every given tag;
+- `from` / `to` bound `published_at`: a date is a whole UTC day (`to` included), a time is exact,
+  and a time without an offset is taken as UTC;
+- highlights come back between private-use sentinels, so escaping the text for HTML cannot touch them
+  and only our own `<mark>` tags survive (`safe_highlight`).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
+from schemas.models import Article
+
+MAX_QUERY_CHARS = 200
+MAX_FILTER_VALUES = 20
+MAX_FILTER_CHARS = 200
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window: from + size may not exceed it
+FACET_SIZE = 100
+
+SEARCH_FIELDS = ("title^3", "summary^2", "body_text")
+HIGHLIGHT_PRE = "\ue000"  # private-use characters: never produced by the normalizer, untouched by html.escape
+HIGHLIGHT_POST = "\ue001"
+FACET_FIELDS: Mapping[str, str] = {"outlet": "outlet", "category": "category", "tag": "tags"}
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MARKED = re.compile(f"{HIGHLIGHT_PRE}(.*?){HIGHLIGHT_POST}", re.DOTALL)
+
+FilterValue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_FILTER_CHARS)]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One end of a published_at range: an instant (UTC), and whether the instant itself is inside."""
+
+    at: datetime
+    inclusive: bool
+
+    def es_value(self) -> str:
+        return self.at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_bound(text: str, *, upper: bool) -> Bound:
+    """`2024-05-01` (a whole UTC day) or an ISO 8601 time (`2024-05-01T08:00:00+08:00`; no offset means UTC)."""
+    try:
+        if _DATE_ONLY.fullmatch(text):
+            day = date.fromisoformat(text)
+            if upper:  # up to the end of that day
+                return Bound(datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC), inclusive=False)
+            return Bound(datetime.combine(day, time(), tzinfo=UTC), inclusive=True)
+        moment = datetime.fromisoformat(text)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(
+            f"{text!r} is not a date: use YYYY-MM-DD or an ISO 8601 time such as 2024-05-01T08:00:00+08:00"
+        ) from None
+    return Bound(moment, inclusive=True)
+
+
+class SearchParams(BaseModel):
+    """The query string of `/search` and `/`; every bad value is a 422 that names it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_QUERY_CHARS)] = Field(
+        default="",
+        description=f"Full-text query (any language; at most {MAX_QUERY_CHARS} characters). Empty: newest first.",
+    )
+    outlet: list[FilterValue] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Outlet name; repeat for any of several."
+    )
+    category: list[FilterValue] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Category slug; repeat for any of several."
+    )
+    tag: list[FilterValue] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES, description="Tag; repeat to require several."
+    )
+    from_: str | None = Field(
+        default=None,
+        alias="from",
+        description="Published at or after: YYYY-MM-DD (UTC day) or an ISO 8601 time (no offset: UTC).",
+    )
+    to: str | None = Field(
+        default=None,
+        description="Published at or before: YYYY-MM-DD (that whole UTC day included) or an ISO 8601 time.",
+    )
+    page: int = Field(default=1, ge=1, description="1-based page number.")
+    size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Results per page.")
+
+    @field_validator("outlet", "category", "tag")
+    @classmethod
+    def _drop_blanks(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(v for v in values if v))
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _valid_date(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        parse_bound(value, upper=False)  # raises with a clear message
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> SearchParams:
+        lower, upper = self.lower_bound, self.upper_bound
+        if lower and upper and (lower.at > upper.at or (lower.at == upper.at and not upper.inclusive)):
+            raise ValueError(f"`from` ({self.from_}) is after `to` ({self.to})")
+        if self.page * self.size > MAX_RESULT_WINDOW:
+            raise ValueError(
+                f"page {self.page} of size {self.size} goes beyond the first {MAX_RESULT_WINDOW} results; "
+                "narrow the query or filters"
+            )
+        return self
+
+    @property
+    def lower_bound(self) -> Bound | None:
+        return parse_bound(self.from_, upper=False) if self.from_ else None
+
+    @property
+    def upper_bound(self) -> Bound | None:
+        return parse_bound(self.to, upper=True) if self.to else None
+
+    def query_items(self, *, page: int | None = None) -> list[tuple[str, str]]:
+        """These parameters as query-string pairs (defaults left out), e.g. for pagination links."""
+        items: list[tuple[str, str]] = [("q", self.q)] if self.q else []
+        for name in ("outlet", "category", "tag"):
+            items.extend((name, value) for value in getattr(self, name))
+        items.extend((name, value) for name, value in (("from", self.from_), ("to", self.to)) if value)
+        chosen = self.page if page is None else page
+        if chosen != 1:
+            items.append(("page", str(chosen)))
+        if self.size != DEFAULT_PAGE_SIZE:
+            items.append(("size", str(self.size)))
+        return items
+
+
+def filter_clauses(params: SearchParams) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    if params.outlet:
+        clauses.append({"terms": {"outlet": params.outlet}})
+    if params.category:
+        clauses.append({"terms": {"category": params.category}})
+    clauses.extend({"term": {"tags": tag}} for tag in params.tag)
+    lower, upper = params.lower_bound, params.upper_bound
+    if lower or upper:
+        bounds: dict[str, str] = {}
+        if lower:
+            bounds["gte" if lower.inclusive else "gt"] = lower.es_value()
+        if upper:
+            bounds["lte" if upper.inclusive else "lt"] = upper.es_value()
+        clauses.append({"range": {"published_at": bounds}})
+    return clauses
+
+
+def full_text_query(q: str, filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """Most terms (bigrams, for Chinese) must match in one field; the exact phrase ranks higher."""
+    return {
+        "bool": {
+            "must": [
+                {
+                    "multi_match": {
+                        "query": q,
+                        "fields": list(SEARCH_FIELDS),
+                        "type": "best_fields",
+                        "analyzer": "cjk",
+                        "minimum_should_match": "2<75%",
+                    }
+                }
+            ],
+            "should": [
+                {"multi_match": {"query": q, "fields": list(SEARCH_FIELDS), "type": "phrase", "analyzer": "cjk"}}
+            ],
+            "filter": filters,
+        }
+    }
+
+
+def highlight_spec() -> dict[str, Any]:
+    return {
+        "pre_tags": [HIGHLIGHT_PRE],
+        "post_tags": [HIGHLIGHT_POST],
+        "fields": {
+            "title": {"number_of_fragments": 0},
+            "summary": {"number_of_fragments": 0},
+            "body_text": {"fragment_size": 120, "number_of_fragments": 3},
+        },
+    }
+
+
+def facet_aggs() -> dict[str, Any]:
+    """Terms aggregations of every filterable field, most frequent first (ties by value, for stable output)."""
+    return {
+        name: {"terms": {"field": field, "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+        for name, field in FACET_FIELDS.items()
+    }
+
+
+def search_body(params: SearchParams, *, with_facets: bool = False) -> dict[str, Any]:
+    """The `_search` body for one page of results (and, for the search page, the facets of the whole index)."""
+    filters = filter_clauses(params)
+    body: dict[str, Any] = {
+        "from": (params.page - 1) * params.size,
+        "size": params.size,
+        "track_total_hits": True,
+    }
+    newest_first: list[Any] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}]
+    if params.q:
+        body["query"] = full_text_query(params.q, filters)
+        body["sort"] = ["_score", *newest_first]
+        body["highlight"] = highlight_spec()
+    else:
+        body["query"] = {"bool": {"filter": filters}} if filters else {"match_all": {}}
+        body["sort"] = newest_first
+    if with_facets:  # `global` ignores the query: the dropdowns list every value, not just the matching ones
+        body["aggs"] = {"facets": {"global": {}, "aggs": facet_aggs()}}
+    return body
+
+
+def facets_body() -> dict[str, Any]:
+    return {"size": 0, "aggs": facet_aggs()}
+
+
+def safe_highlight(fragment: str) -> str:
+    """HTML-escape a highlighted fragment, then turn our sentinels (and nothing else) into <mark> tags."""
+    escaped = _MARKED.sub(r"<mark>\1</mark>", html.escape(fragment, quote=True))
+    return escaped.replace(HIGHLIGHT_PRE, "").replace(HIGHLIGHT_POST, "")
+
+
+def read_hit(hit: Mapping[str, Any]) -> Hit:
+    """One `_search` hit as our model. Raises pydantic.ValidationError if `_source` is not an Article."""
+    marked: Mapping[str, list[str]] = hit.get("highlight", {})
+    highlights = {name: [safe_highlight(fragment) for fragment in fragments] for name, fragments in marked.items()}
+    score = hit.get("_score")
+    return Hit(
+        id=str(hit["_id"]),
+        score=float(score) if score is not None else None,
+        highlights=highlights,
+        article=Article.model_validate(hit["_source"]),
+    )
+
+
+def read_search(response: Mapping[str, Any], params: SearchParams) -> SearchResult:
+    total = int(response["hits"]["total"]["value"])
+    reachable = min(total, MAX_RESULT_WINDOW)
+    return SearchResult(
+        query=params.q,
+        total=total,
+        page=params.page,
+        size=params.size,
+        pages=math.ceil(reachable / params.size),
+        hits=[read_hit(hit) for hit in response["hits"]["hits"]],
+    )
+
+
+def read_facets(aggregations: Mapping[str, Any]) -> Facets:
+    """Facets from the aggregations of `facet_aggs()` (top level, or under the `global` of `search_body`)."""
+    if "facets" in aggregations:
+        aggregations = aggregations["facets"]
+    values = {
+        name: [FacetValue(value=str(b["key"]), count=int(b["doc_count"])) for b in aggregations[name]["buckets"]]
+        for name in FACET_FIELDS
+    }
+    return Facets(outlet=values["outlet"], category=values["category"], tag=values["tag"])

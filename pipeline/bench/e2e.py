@@ -1,0 +1,262 @@
+"""End to end through the real worker processes: draining a full raw topic, and freshness at a steady rate.
+
+Drain: the raw topic already holds every item; N normalize and N index workers start together and
+the clock runs from their launch until both consumer groups have committed everything and the
+alias counts every unique article (a plain `_count`: it sees only refreshed, i.e. searchable, data).
+
+Freshness: workers running; a producer thread appends raw items at a fixed rate, and a poller
+thread searches for the ids in flight with a `terms` query on `id` (a search, so it respects the
+refresh interval, unlike a realtime GET). Latency = first search that returns the id - append time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elasticsearch import Elasticsearch
+
+from pipeline import kafka, search
+from pipeline.bench.procs import CpuMeter, WorkerSet
+from pipeline.config import Settings
+from pipeline.errors import RetryableError
+from schemas.models import RawItem
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY_S = 0.25
+DRAIN_IDLE_S = 60.0  # the workers' --until-idle: a safety net, the bench stops them itself
+SEARCH_EVERY_S = 0.05
+SEARCH_BATCH = 5000
+WARMUP_ITEMS = 3
+WARMUP_TIMEOUT_S = 120.0
+GRACE_S = 30.0  # after the last append, how long to wait for the stragglers
+
+
+@dataclass
+class Drain:
+    workers: int
+    items: int
+    unique: int
+    seconds: float
+    first_searchable_s: float
+    count: int
+    busy_cores: float
+    cpu_s: dict[str, float]  # workers by kind, the stack's services, the bench
+    peak_rss_kb: dict[str, int]
+    others: list[tuple[str, float]] = field(default_factory=list)  # other busy processes on the machine
+
+    @property
+    def docs_per_s(self) -> float:
+        return self.items / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Freshness:
+    workers: int
+    rate_per_s: float
+    duration_s: float
+    sent: int
+    latencies_s: list[float] = field(default_factory=list)
+    missing: int = 0
+    busy_cores: float = 0.0
+    peak_rss_kb: dict[str, int] = field(default_factory=dict)
+    warm_rss_kb: dict[str, int] = field(default_factory=dict)  # resident once started and warmed up, before load
+
+    def percentile(self, p: float) -> float:
+        return percentile(self.latencies_s, p)
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0-100) with linear interpolation between closest ranks; NaN when empty."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * p / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _committed(settings: Settings, group: str, topic: str) -> int:
+    with kafka.admin(settings) as admin:
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
+    return sum(max(o.offset, 0) for tp, o in offsets.items() if tp.topic == topic)
+
+
+def _count(es: Elasticsearch, alias: str) -> int:
+    try:
+        return int(es.count(index=alias)["count"])
+    except Exception:  # noqa: BLE001 - the index worker may not have created the index yet
+        return 0
+
+
+def drain(settings: Settings, workers: int, items: int, unique: int, *, timeout_s: float, log_dir: Path) -> Drain:
+    """Start `workers` normalize and index workers on a raw topic holding `items` items; time until searchable."""
+    kafka.ensure_topics(settings)
+    es = search.client(settings)
+    search.ensure_index(es, settings)
+    group = WorkerSet(settings, workers, DRAIN_IDLE_S, log_dir)
+    meter = CpuMeter(settings)
+    meter.start()
+    start = time.perf_counter()
+    group.start()
+    first = math.nan
+    count = 0
+    try:
+        while True:
+            time.sleep(CHECK_EVERY_S)
+            now = time.perf_counter() - start
+            count = _count(es, settings.index_alias)
+            if count and math.isnan(first):
+                first = now
+            if count >= unique and _all_committed(settings, items):
+                break
+            if failures := group.failed():
+                raise RetryableError("; ".join(failures))
+            if now > timeout_s:
+                raise RetryableError(
+                    f"end to end with {workers} worker(s) per stage: {count} of {unique} articles searchable "
+                    f"after {timeout_s:.0f}s (worker logs: {log_dir})"
+                )
+        seconds = time.perf_counter() - start
+        use = meter.stop(exclude={worker.pid for worker in group.workers})
+    finally:
+        group.stop()
+        es.close()
+    # Workers' CPU comes from wait4() at their exit: the batch they finish after SIGTERM is not worth a correction.
+    cpu = {kind: group.cpu_s(kind) for kind in ("normalize", "index")}
+    cpu.update(use.by_name)
+    return Drain(
+        workers,
+        items,
+        unique,
+        seconds,
+        first,
+        count,
+        use.busy_cores,
+        cpu,
+        {kind: group.peak_rss_kb(kind) for kind in ("normalize", "index")},
+        use.others,
+    )
+
+
+def _all_committed(settings: Settings, items: int) -> bool:
+    """Both groups have committed up to the end of their input topics."""
+    if _committed(settings, settings.group_normalize, settings.topic_raw) < items:
+        return False
+    produced = sum(kafka.end_offsets(settings, settings.topic_articles).values())
+    return _committed(settings, settings.group_index, settings.topic_articles) >= produced
+
+
+class _Clock:
+    """Append times of the ids in flight, and the latencies of those found (shared by the two threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent: dict[str, float] = {}
+        self.found: dict[str, float] = {}
+
+    def appended(self, item_id: str, at: float) -> None:
+        with self._lock:
+            self.sent[item_id] = at
+
+    def pending(self) -> list[str]:
+        with self._lock:
+            return [i for i in self.sent if i not in self.found][:SEARCH_BATCH]
+
+    def seen(self, ids: Sequence[str], at: float) -> None:
+        with self._lock:
+            for item_id in ids:
+                if item_id in self.sent and item_id not in self.found:
+                    self.found[item_id] = at - self.sent[item_id]
+
+
+def _searchable(es: Elasticsearch, alias: str, ids: Sequence[str]) -> list[str]:
+    """Which of `ids` a search returns now (a search: only refreshed documents count)."""
+    resp = es.search(index=alias, query={"terms": {"id": list(ids)}}, size=len(ids), source=False)
+    return [hit["_id"] for hit in resp["hits"]["hits"]]
+
+
+def _poll(es: Elasticsearch, alias: str, clock: _Clock, stop: threading.Event) -> None:
+    while not stop.is_set():
+        ids = clock.pending()
+        if ids:
+            try:
+                clock.seen(_searchable(es, alias, ids), time.perf_counter())
+            except Exception as exc:  # noqa: BLE001 - a slow search must not end the measurement
+                log.warning("freshness search failed (will retry): %s", exc)
+        stop.wait(SEARCH_EVERY_S)
+
+
+def _produce(settings: Settings, items: Sequence[RawItem], rate: float, clock: _Clock) -> None:
+    producer = kafka.producer(settings)
+    try:
+        start = time.perf_counter()
+        for n, item in enumerate(items):
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            value = item.model_dump_json().encode()
+            clock.appended(item.item_id, time.perf_counter())
+            kafka.send(producer, settings.topic_raw, item.item_id, value, kafka.headers_for(item, item.source.id))
+        producer.flush(timeout=60)
+    finally:
+        producer.close(timeout=10)
+
+
+def freshness(
+    settings: Settings, workers: int, items: Sequence[RawItem], rate: float, duration_s: float, *, log_dir: Path
+) -> Freshness:
+    """Latency from append to searchable, at `rate` items/s for `duration_s` seconds."""
+    kafka.ensure_topics(settings)
+    es = search.client(settings)
+    search.ensure_index(es, settings)
+    wanted = max(int(rate * duration_s), 1)
+    if len(items) < wanted + WARMUP_ITEMS:
+        raise ValueError(f"freshness needs {wanted + WARMUP_ITEMS} items, got {len(items)}")
+    group = WorkerSet(settings, workers, None, log_dir)
+    group.start()
+    result = Freshness(workers, rate, duration_s, wanted)
+    try:
+        _warm_up(settings, es, items[:WARMUP_ITEMS], group)
+        result.warm_rss_kb = {kind: group.current_rss_kb(kind) for kind in ("normalize", "index")}
+        clock = _Clock()
+        stop = threading.Event()
+        poller = threading.Thread(target=_poll, args=(es, settings.index_alias, clock, stop), daemon=True)
+        meter = CpuMeter(settings)
+        meter.start()
+        poller.start()
+        _produce(settings, items[WARMUP_ITEMS : WARMUP_ITEMS + wanted], rate, clock)
+        result.busy_cores = meter.stop(exclude={worker.pid for worker in group.workers}).busy_cores
+        deadline = time.perf_counter() + GRACE_S
+        while len(clock.found) < len(clock.sent) and time.perf_counter() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        poller.join(timeout=10)
+        result.latencies_s = list(clock.found.values())
+        result.missing = len(clock.sent) - len(clock.found)
+    finally:
+        group.stop()
+        es.close()
+    result.peak_rss_kb = {kind: group.peak_rss_kb(kind) for kind in ("normalize", "index")}
+    return result
+
+
+def _warm_up(settings: Settings, es: Elasticsearch, items: Sequence[RawItem], group: WorkerSet) -> None:
+    """Send a few items and wait until they are searchable: the workers have joined and are flowing."""
+    clock = _Clock()
+    _produce(settings, items, rate=1000.0, clock=clock)
+    ids = [item.item_id for item in items]
+    deadline = time.perf_counter() + WARMUP_TIMEOUT_S
+    while len(_searchable(es, settings.index_alias, ids)) < len(set(ids)):
+        if failures := group.failed():
+            raise RetryableError("; ".join(failures))
+        if time.perf_counter() > deadline:
+            raise RetryableError(f"freshness warm-up: items not searchable after {WARMUP_TIMEOUT_S:.0f}s")
+        time.sleep(0.2)

@@ -1,0 +1,298 @@
+"""One bench run, start to finish, on fresh uniquely named topics, groups and indices (removed at the end).
+
+Order: corpus -> normalizer alone (in this process) -> Elasticsearch ceiling -> Kafka ceiling (which
+fills the raw topic the end-to-end runs drain) -> end to end with 1, then 2 workers per stage ->
+freshness at half the best end-to-end rate -> HTML-to-text vs trafilatura. Every figure comes
+from this one run, so their ratios are like for like on a shared, noisy machine.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pipeline import kafka, search
+from pipeline.bench import corpus, e2e, extraction, normalizer, services
+from pipeline.bench.resources import BENCH_PARTITIONS, Scratch
+from pipeline.config import Settings
+from pipeline.errors import NewsflowError, ServiceError
+from schemas.models import Article
+
+Progress = Callable[[str], None]
+
+SEED_SIZED_ITEMS = 2000
+ES_TUNE_DOCS = 2000
+ES_TUNE_CONFIGS = ((1, 500), (2, 500), (2, 1000))  # (threads, docs per bulk request)
+CRC_SAMPLE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Options:
+    articles: int = 20_000
+    seed: int = 1
+    freshness_s: float = 30.0
+    worker_counts: tuple[int, ...] = (1, 2)
+
+
+@dataclass
+class Result:
+    options: Options
+    run: str
+    started_at: datetime
+    cores: int
+    load_average: tuple[float, float, float]
+    versions: dict[str, str | None]
+    settings: dict[str, object]
+    corpus: dict[str, object]
+    seed_sized: normalizer.Throughput
+    mixed: normalizer.Throughput
+    stages_s: dict[str, float]
+    profile: normalizer.Profile
+    es: services.EsCeiling
+    es_tuning: list[dict[str, float]]
+    kafka: services.KafkaCeiling
+    crc: dict[str, object]
+    drains: list[e2e.Drain]
+    freshness: e2e.Freshness
+    extraction: extraction.Comparison
+    duration_s: float = 0.0
+    cleanup_problems: list[str] = field(default_factory=list)
+
+    @property
+    def best_drain(self) -> e2e.Drain:
+        return max(self.drains, key=lambda d: d.docs_per_s)
+
+
+def _versions(settings: Settings, es_version: str | None) -> dict[str, str | None]:
+    from pipeline.stack import kafka_broker
+
+    def dist(name: str) -> str | None:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    api: str | None = None
+    try:
+        with kafka.admin(settings) as admin:
+            broker = admin.describe_cluster()["brokers"][0]["broker_id"]
+            api = str(admin.get_broker_version_data(broker)).strip("<>").removeprefix("BrokerVersionData ")
+    except Exception:  # noqa: BLE001 - informational only
+        api = None
+    return {
+        "python": platform.python_version(),
+        "kafka-python": dist("kafka-python"),
+        "elasticsearch-client": dist("elasticsearch"),
+        "pydantic": dist("pydantic"),
+        "selectolax": dist("selectolax"),
+        "rjieba": dist("rjieba"),
+        "py3langid": dist("py3langid"),
+        "trafilatura": dist("trafilatura"),
+        "elasticsearch-server": es_version,
+        "kafka-server": kafka_broker.version(settings),
+        "kafka-broker-api": api,
+    }
+
+
+def _crc(payloads: list[bytes]) -> dict[str, object]:
+    """Which CRC32C kafka-python uses (it checks one on every batch it writes and reads), and its cost."""
+    from kafka.record import util
+
+    sample = b"".join(payloads)[:CRC_SAMPLE_BYTES]
+    start = time.process_time()
+    util.calc_crc32c(memoryview(sample))
+    seconds = time.process_time() - start
+    implementation = "c" if getattr(util, "crc32c_c", None) is not None else "pure-python"
+    mb = len(sample) / 1e6
+    return {"implementation": implementation, "cpu_s_per_mb": seconds / mb if mb else None}
+
+
+def check_stack(settings: Settings) -> str:
+    """The Elasticsearch version; raises ServiceError when Kafka or Elasticsearch does not answer."""
+    es_version = search.ping(settings)
+    if es_version is None or not kafka.ping(settings):
+        raise ServiceError(
+            f"the bench needs Kafka at {settings.kafka_bootstrap_servers} and Elasticsearch at {settings.es_url}: "
+            "start them with `newsflow stack up`"
+        )
+    return es_version
+
+
+def run(settings: Settings, options: Options, progress: Progress = print) -> Result:
+    if options.articles < 50:
+        raise NewsflowError("--articles must be at least 50")
+    es_version = check_stack(settings)
+    started, clock = datetime.now(UTC), time.perf_counter()
+    scratch = Scratch(settings)
+    logs = Path(tempfile.mkdtemp(prefix=f"{scratch.prefix}-"))
+    progress(f"bench run {scratch.prefix}: {options.articles} articles, seed {options.seed}, {os.cpu_count()} cores")
+    try:
+        result = _measure(settings, options, scratch, logs, progress, es_version, started)
+    finally:
+        progress("cleaning up topics, groups and indices")
+        problems = scratch.cleanup()
+    shutil.rmtree(logs, ignore_errors=True)  # kept when a stage failed: its error names the worker logs
+    result.cleanup_problems = problems
+    result.duration_s = time.perf_counter() - clock
+    return result
+
+
+def _measure(
+    settings: Settings,
+    options: Options,
+    scratch: Scratch,
+    logs: Path,
+    progress: Progress,
+    es_version: str,
+    started: datetime,
+) -> Result:
+    load = os.getloadavg()
+    progress("1/7 corpus")
+    items = corpus.generate(options.articles, options.seed)
+    payloads = corpus.payloads(items)
+    seed_items = corpus.generate(min(SEED_SIZED_ITEMS, options.articles), options.seed + 1, corpus.SEED_SIZED)
+    now = datetime.now(UTC)
+
+    progress("2/7 normalizer alone (this process, CPU time)")
+    seed_sized, _ = normalizer.normalize_all(corpus.payloads(seed_items), now)
+    mixed, articles = normalizer.normalize_all(payloads, now)
+    stages = normalizer.stage_split(payloads, now)
+    profile = normalizer.profile(payloads, now)
+
+    progress("3/7 Elasticsearch ceiling (bulk straight into a fresh index)")
+    tuning = _tune_es(scratch, articles[:ES_TUNE_DOCS])
+    best = max(tuning, key=lambda row: row["docs_per_s"])
+    es = services.es_ceiling(
+        scratch.settings("ceiling"), articles, threads=int(best["threads"]), chunk_docs=int(best["chunk_docs"])
+    )
+
+    progress("4/7 Kafka ceiling (produce and consume the raw messages)")
+    raw_settings = scratch.settings("kafka")
+    messages = [
+        (item.raw.item_id.encode(), payload, kafka.headers_for(item.raw, item.raw.source.id))
+        for item, payload in zip(items, payloads, strict=True)
+    ]
+    kafka_figures = services.kafka_ceiling(raw_settings, messages)
+    del messages
+
+    drains: list[e2e.Drain] = []
+    unique = len({article.id for article in articles})
+    for workers in options.worker_counts:
+        progress(f"5/7 end to end, {workers} worker(s) per stage")
+        stage = scratch.settings(f"e2e{workers}", raw_topic=raw_settings.topic_raw)
+        drains.append(
+            e2e.drain(
+                stage,
+                workers,
+                len(items),
+                unique,
+                timeout_s=max(300.0, len(items) / 10),
+                log_dir=logs / f"e2e{workers}",
+            )
+        )
+    best_drain = max(drains, key=lambda d: d.docs_per_s)
+
+    rate = max(best_drain.docs_per_s / 2, 1.0)
+    progress(f"6/7 freshness: {rate:.0f} items/s for {options.freshness_s:.0f}s, {best_drain.workers} worker(s)")
+    fresh_items = corpus.generate(
+        int(rate * options.freshness_s) + e2e.WARMUP_ITEMS + 1,
+        options.seed + 2,
+        corpus.UNIQUE,
+        start=corpus.START + timedelta(days=30),
+    )
+    fresh = e2e.freshness(
+        scratch.settings("fresh"),
+        best_drain.workers,
+        [item.raw for item in fresh_items],
+        rate,
+        options.freshness_s,
+        log_dir=logs / "fresh",
+    )
+
+    progress("7/7 HTML to text: ours vs trafilatura")
+    bodies = [item.raw.content_html or "" for item in items if item.kind == "original"]
+    comparison = extraction.compare(bodies)
+
+    return Result(
+        options=options,
+        run=scratch.prefix,
+        started_at=started,
+        cores=os.cpu_count() or 1,
+        load_average=load,
+        versions=_versions(settings, es_version),
+        settings=_settings_used(settings, options, rate, es),
+        corpus=_corpus_summary(items, payloads),
+        seed_sized=seed_sized,
+        mixed=mixed,
+        stages_s=stages,
+        profile=profile,
+        es=es,
+        es_tuning=tuning,
+        kafka=kafka_figures,
+        crc=_crc(payloads),
+        drains=drains,
+        freshness=fresh,
+        extraction=comparison,
+    )
+
+
+def _tune_es(scratch: Scratch, sample: list[Article]) -> list[dict[str, float]]:
+    """A short sweep of bulk threads x request size on a sample, each into its own fresh index."""
+    rows: list[dict[str, float]] = []
+    for threads, chunk in ES_TUNE_CONFIGS:
+        stage = scratch.settings(f"tune{threads}x{chunk}")
+        figures = services.es_ceiling(stage, sample, threads=threads, chunk_docs=chunk)
+        rows.append({"threads": threads, "chunk_docs": chunk, "docs_per_s": figures.docs_per_s})
+    return rows
+
+
+def _settings_used(settings: Settings, options: Options, rate: float, es: services.EsCeiling) -> dict[str, object]:
+    return {
+        "articles": options.articles,
+        "seed": options.seed,
+        "worker_counts": list(options.worker_counts),
+        "topic_partitions": BENCH_PARTITIONS,
+        "normalize_batch_size": settings.normalize_batch_size,
+        "index_batch_size": settings.index_batch_size,
+        "index_batch_seconds": settings.index_batch_seconds,
+        "index_refresh_interval": "1s",
+        "es_bulk_threads": es.threads,
+        "es_bulk_chunk_docs": es.chunk_docs,
+        "es_bulk_chunk_bytes": services.ES_CHUNK_BYTES,
+        "es_ceiling_refresh_interval_during_load": "-1",
+        "kafka_producer": "pipeline.kafka.producer: acks=all, idempotent, linger_ms=5, batch_size=256KiB",
+        "freshness_rate_per_s": rate,
+        "freshness_duration_s": options.freshness_s,
+        "freshness_search_every_s": e2e.SEARCH_EVERY_S,
+        "seed_sized_items": min(SEED_SIZED_ITEMS, options.articles),
+        "seed_sized_chars": corpus.SEED_BODY_CHARS,
+        "profile_items": normalizer.PROFILE_ITEMS,
+        "stage_split_items": min(normalizer.STAGE_ITEMS, options.articles),
+        "trafilatura_sample_bodies": extraction.SAMPLE_BODIES,
+        "kafka_bootstrap_servers": settings.kafka_bootstrap_servers,
+        "es_url": settings.es_url,
+    }
+
+
+def _corpus_summary(items: list[corpus.CorpusItem], payloads: list[bytes]) -> dict[str, object]:
+    def shares(values: list[str]) -> dict[str, float]:
+        return {v: round(values.count(v) / len(values), 4) for v in sorted(set(values))}
+
+    return {
+        "items": len(items),
+        "unique_ids": len({item.raw.item_id for item in items}),
+        "kinds": shares([item.kind for item in items]),
+        "languages": shares([item.language for item in items]),
+        "sources": shares([item.raw.source.id for item in items]),
+        "mean_target_chars": round(sum(item.target_chars for item in items) / len(items)),
+        "mean_message_bytes": round(sum(len(p) for p in payloads) / len(payloads)),
+        "total_message_mb": round(sum(len(p) for p in payloads) / 1e6, 1),
+    }

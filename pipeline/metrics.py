@@ -1,0 +1,191 @@
+"""Worker metrics: a small interface the loops call, a no-op when metrics are off, Prometheus when on.
+
+`serve(worker, port)` builds a registry of its own (nothing is registered in prometheus_client's
+global one) and serves it at `http://host:port/metrics`. Every series carries a `worker` label
+(normalize or index), so one scrape job can hold both kinds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, start_http_server
+
+from pipeline.errors import ConfigError
+from schemas.models import Article
+
+log = logging.getLogger(__name__)
+
+BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+BULK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+# From the fetch to the index: seconds to minutes when healthy, hours when a worker was down.
+FETCHED_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 12 * 3600, 86400)
+# From publication to the index: feeds list stories hours or days old, so the range is wide.
+PUBLISHED_BUCKETS = (10, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400)
+
+
+class Metrics(Protocol):
+    """What the worker loops report. Counts are of Kafka messages unless said otherwise."""
+
+    def consumed(self, topic: str, count: int) -> None: ...
+    def produced(self, topic: str, count: int) -> None: ...
+    def failed(self, topic: str, count: int) -> None:
+        """`count` messages read from `topic` were dead-lettered."""
+
+    def batch(self, size: int) -> None: ...
+    def retried(self, scope: str) -> None:
+        """One retry: `batch` (the loop retries a whole batch) or `documents` (a bulk retries some documents)."""
+
+    def bulk_request(self, seconds: float) -> None: ...
+    def indexed(self, stored: Sequence[Article], stale: int, now: datetime) -> None:
+        """Documents written (`stored`) or found older than the copy in the index (`stale`) at `now`."""
+
+    def lag(self, topic: str, messages: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class NoMetrics:
+    """Metrics off: every call does nothing."""
+
+    def consumed(self, topic: str, count: int) -> None:
+        return None
+
+    def produced(self, topic: str, count: int) -> None:
+        return None
+
+    def failed(self, topic: str, count: int) -> None:
+        return None
+
+    def batch(self, size: int) -> None:
+        return None
+
+    def retried(self, scope: str) -> None:
+        return None
+
+    def bulk_request(self, seconds: float) -> None:
+        return None
+
+    def indexed(self, stored: Sequence[Article], stale: int, now: datetime) -> None:
+        return None
+
+    def lag(self, topic: str, messages: int) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+NO_METRICS: Metrics = NoMetrics()
+
+
+class PrometheusMetrics:
+    """The metrics of one worker, in a registry of its own."""
+
+    def __init__(self, worker: str, registry: CollectorRegistry | None = None) -> None:
+        self.worker = worker
+        self.registry = registry or CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        r, w = self.registry, ("worker",)
+        self._consumed = Counter("newsflow_messages_consumed", "Messages read from a topic.", [*w, "topic"], registry=r)
+        self._produced = Counter(
+            "newsflow_messages_produced", "Messages written to a topic and acknowledged.", [*w, "topic"], registry=r
+        )
+        self._failed = Counter(
+            "newsflow_messages_failed", "Messages read from a topic that were dead-lettered.", [*w, "topic"], registry=r
+        )
+        self._batch = Histogram(
+            "newsflow_batch_size", "Messages per batch handled.", w, buckets=BATCH_BUCKETS, registry=r
+        ).labels(worker)
+        self._retries = Counter("newsflow_retries", "Retries after transient failures.", [*w, "scope"], registry=r)
+        self._bulk = Histogram(
+            "newsflow_bulk_request_seconds",
+            "Duration of one bulk request to the index.",
+            w,
+            buckets=BULK_BUCKETS,
+            registry=r,
+        ).labels(worker)
+        self._documents = Counter(
+            "newsflow_documents_indexed",
+            "Documents written (stored) or older than the indexed copy (stale).",
+            [*w, "result"],
+            registry=r,
+        )
+        self._since_published = Histogram(
+            "newsflow_freshness_published_seconds",
+            "Seconds from an article's publication to its indexing.",
+            w,
+            buckets=PUBLISHED_BUCKETS,
+            registry=r,
+        ).labels(worker)
+        self._since_fetched = Histogram(
+            "newsflow_freshness_fetched_seconds",
+            "Seconds from an article's fetch to its indexing.",
+            w,
+            buckets=FETCHED_BUCKETS,
+            registry=r,
+        ).labels(worker)
+        self._lag = Gauge(
+            "newsflow_consumer_lag_messages",
+            "Messages on the assigned partitions not yet read, per topic.",
+            [*w, "topic"],
+            registry=r,
+        )
+        for scope in ("batch", "documents"):  # present, at zero, from the first scrape
+            self._retries.labels(worker, scope)
+        self._server: WSGIServer | None = None
+
+    def consumed(self, topic: str, count: int) -> None:
+        self._consumed.labels(self.worker, topic).inc(count)
+
+    def produced(self, topic: str, count: int) -> None:
+        self._produced.labels(self.worker, topic).inc(count)
+
+    def failed(self, topic: str, count: int) -> None:
+        self._failed.labels(self.worker, topic).inc(count)
+
+    def batch(self, size: int) -> None:
+        self._batch.observe(size)
+
+    def retried(self, scope: str) -> None:
+        self._retries.labels(self.worker, scope).inc()
+
+    def bulk_request(self, seconds: float) -> None:
+        self._bulk.observe(seconds)
+
+    def indexed(self, stored: Sequence[Article], stale: int, now: datetime) -> None:
+        self._documents.labels(self.worker, "stored").inc(len(stored))
+        self._documents.labels(self.worker, "stale").inc(stale)
+        for article in stored:
+            self._since_fetched.observe(max(0.0, (now - article.fetched_at).total_seconds()))
+            if article.published_at is not None:
+                self._since_published.observe(max(0.0, (now - article.published_at).total_seconds()))
+
+    def lag(self, topic: str, messages: int) -> None:
+        self._lag.labels(self.worker, topic).set(messages)
+
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Serve `/metrics` from a daemon thread until `close()`."""
+        try:
+            self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        except OSError as exc:
+            raise ConfigError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from None
+        log.info("serving metrics at http://%s:%d/metrics", host, port)
+
+    def close(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+
+def serve(worker: str, port: int, host: str = "127.0.0.1") -> Metrics:
+    """Metrics of `worker` served on `host:port`, or the no-op when `port` is 0."""
+    if not port:
+        return NO_METRICS
+    metrics = PrometheusMetrics(worker)
+    metrics.serve(port, host)
+    return metrics

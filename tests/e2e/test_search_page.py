@@ -1,0 +1,213 @@
+"""The search page of `newsflow serve`, in headless Chromium: a Chinese query typed into the box,
+highlighted snippets, Chinese rendered as glyphs (not boxes), and an outlet filter.
+
+The server is the real command in a subprocess, over an alias of this test's own (a few Chinese
+and English articles), on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
+
+from pipeline import search
+from pipeline.config import Settings
+from schemas.models import Article, SourceType
+from tests.conftest import REPO
+from tests.e2e.browser import chromium, screenshot, wait_for
+
+pytestmark = pytest.mark.services
+
+QUERY = "跨境电商"
+
+
+def _article(article_id: str, title: str, body: str, outlet: str, language: str, day: int) -> Article:
+    when = datetime(2024, 7, day, 8, 0, tzinfo=UTC)
+    return Article(
+        id=article_id,
+        url=f"https://news.example/{article_id}",
+        title=title,
+        summary=body.split("\n")[0][:80],
+        body_text=body,
+        published_at=when,
+        language=language,
+        outlet=outlet,
+        category="business" if language == "en" else "caijing",
+        tags=["e2e", outlet],
+        keywords=[],
+        char_count=len(body),
+        content_hash=f"hash-{article_id}",
+        source_id="e2e-page",
+        source_type=SourceType.FEED,
+        fetched_at=when,
+        normalized_at=when,
+        version=1,
+        pipeline_version="test",
+    )
+
+
+ARTICLES = [
+    _article(
+        "zh-zones",
+        "广东8个跨境电商综试区方案同日出炉",
+        "近日，广东8个跨境电商综试区实施方案同日出炉。\n至此广东实现跨境电商综试区全覆盖。",
+        "21世纪经济报道",
+        "zh",
+        1,
+    ),
+    _article(
+        "zh-trade",
+        "广州外贸新政出台",
+        "广州发布稳外贸措施。\n文件提到，将继续推进跨境电商发展，并支持海外仓建设。",
+        "证券时报",
+        "zh",
+        2,
+    ),
+    _article("zh-other", "科创板开市五周年", "科创板开市五年来，上市公司研发投入持续增长。", "证券时报", "zh", 3),
+    _article(
+        "en-trade",
+        "Cross-border e-commerce zones expand",
+        "Guangdong now has cross-border e-commerce pilot zones in every city.",
+        "Harbour City Wire",
+        "en",
+        4,
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(isolated: Settings) -> Iterator[str]:
+    """`newsflow serve` over ARTICLES in the test's alias; its base URL. Stopped (SIGTERM, then kill) after."""
+    es = search.client(isolated)
+    search.ensure_index(es, isolated)
+    written = search.bulk_index(es, ARTICLES, isolated.index_alias)
+    assert (written.ok, written.dead) == (len(ARTICLES), [])
+    es.indices.refresh(index=isolated.index_alias)
+    es.close()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")} | isolated.as_env()
+    command = [str(REPO / ".venv" / "bin" / "newsflow"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if not os.access(command[0], os.X_OK):
+        command[0:1] = [sys.executable, "-m", "pipeline.cli"]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, f"newsflow serve exited: {process.communicate()[0].decode(errors='replace')}"
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "newsflow serve did not answer /healthz within 30s"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    with chromium() as driver:
+        yield driver
+
+
+# Draws two different characters in the page's own font stack and compares the pixels: a missing
+# CJK font turns both into the same empty box ("tofu"), a real font draws two different glyphs.
+_GLYPHS_DIFFER = """
+const font = '32px ' + getComputedStyle(document.body).fontFamily;
+const draw = (text) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 48; canvas.height = 48;
+  const ctx = canvas.getContext('2d');
+  ctx.font = font; ctx.fillStyle = '#000'; ctx.textBaseline = 'top';
+  ctx.fillText(text, 4, 4);
+  return Array.from(ctx.getImageData(0, 0, 48, 48).data).join(',');
+};
+return draw(arguments[0]) !== draw(arguments[1]);
+"""
+
+
+def _hits(driver: WebDriver) -> list[dict[str, str]]:
+    rows = []
+    for hit in driver.find_elements(By.CSS_SELECTOR, "ol.hits li.hit"):
+        rows.append(
+            {
+                "title": hit.find_element(By.CSS_SELECTOR, "h2").text,
+                "meta": hit.find_element(By.CSS_SELECTOR, ".meta").text,
+                "snippet": hit.find_element(By.CSS_SELECTOR, ".snippet").text,
+                "lang": hit.get_attribute("lang") or "",
+                "marked": "".join(m.text for m in hit.find_elements(By.TAG_NAME, "mark")),
+            }
+        )
+    return rows
+
+
+def test_search_page_finds_chinese_with_highlights_and_filters(server: str, browser: WebDriver) -> None:
+    browser.get(server + "/")
+    box = wait_for(browser, "the query box", lambda d: d.find_elements(By.CSS_SELECTOR, "input[name=q]"))[0]
+    assert browser.execute_script("return document.characterSet") == "UTF-8"
+    assert box.get_attribute("placeholder") == "e.g. 跨境电商"
+    box.send_keys(QUERY)
+    assert box.get_attribute("value") == QUERY  # typed into the page as Chinese, not mangled
+    browser.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
+
+    summary = wait_for(browser, "the results", lambda d: d.find_elements(By.CSS_SELECTOR, "p.summary"))[0]
+    assert summary.text == "1–2 of 2 articles, most relevant first"
+    assert browser.title == f"{QUERY} – newsflow search"
+    hits = _hits(browser)
+    assert [h["title"] for h in hits] == ["广东8个跨境电商综试区方案同日出炉", "广州外贸新政出台"]
+    assert all(h["lang"] == "zh" for h in hits)
+    assert set(QUERY) <= set(hits[0]["marked"]) and set(QUERY) <= set(hits[1]["marked"])  # <mark>ed, in the DOM
+    assert "广州发布稳外贸措施" in hits[1]["snippet"] or "推进跨境电商发展" in hits[1]["snippet"]
+    assert "21世纪经济报道" in hits[0]["meta"] and "证券时报" in hits[1]["meta"]
+    assert browser.execute_script(_GLYPHS_DIFFER, "跨", "境"), "Chinese renders as boxes: install fonts-noto-cjk"
+    assert not browser.execute_script(_GLYPHS_DIFFER, "\u0378", "\u0379")  # unassigned: two equal boxes
+    assert browser.find_elements(By.CSS_SELECTOR, "ol.hits mark")
+    screenshot(browser, "search-page-chinese-query")
+
+    # Narrow to one outlet with the filter dropdown (the query stays in the box).
+    Select(browser.find_element(By.CSS_SELECTOR, "select[name=outlet]")).select_by_value("证券时报")
+    browser.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
+    wait_for(browser, "the filtered results", lambda d: "outlet=" in d.current_url)
+    summary = wait_for(browser, "the filtered summary", lambda d: d.find_elements(By.CSS_SELECTOR, "p.summary"))[0]
+    assert summary.text == "1–1 of 1 articles, most relevant first"
+    (only,) = _hits(browser)
+    assert only["title"] == "广州外贸新政出台" and "证券时报" in only["meta"] and set(QUERY) <= set(only["marked"])
+    assert browser.find_element(By.CSS_SELECTOR, "input[name=q]").get_attribute("value") == QUERY
+    chosen = Select(browser.find_element(By.CSS_SELECTOR, "select[name=outlet]")).first_selected_option
+    assert chosen.get_attribute("value") == "证券时报"
+    screenshot(browser, "search-page-outlet-filter")
+
+    # Without the query, the filter alone lists the outlet's articles newest first.
+    box = browser.find_element(By.CSS_SELECTOR, "input[name=q]")
+    box.clear()
+    browser.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
+    wait_for(browser, "the unqueried results", lambda d: "newest first" in d.find_element(By.TAG_NAME, "main").text)
+    assert [h["title"] for h in _hits(browser)] == ["科创板开市五周年", "广州外贸新政出台"]
+    assert re.search(r"2 articles", browser.find_element(By.CSS_SELECTOR, "p.summary").text)

@@ -1,0 +1,105 @@
+"""`newsflow bench` on a few hundred articles against the real stack: every figure there and sane, nothing left behind.
+
+Speed is what the bench reports, not what this test asserts: it only keeps the bench from rotting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline import kafka, search
+from pipeline.config import Settings
+
+pytestmark = pytest.mark.services
+
+REPO = Path(__file__).resolve().parents[2]
+POSITIVE = (
+    "es_ceiling_docs_per_s",
+    "kafka_ceiling_msgs_per_s",
+    "normalizer_articles_per_s_per_core",
+    "e2e_docs_per_s",
+    "freshness_p50_s",
+    "freshness_p95_s",
+    "freshness_p99_s",
+)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def bench(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
+    env.update(stack.as_env())
+    command = [sys.executable, "-m", "pipeline.cli", "bench", "--articles", "300", "--freshness-seconds", "4"]
+    run = subprocess.run([*command, "--json", str(out)], cwd=REPO, env=env, capture_output=True, text=True, timeout=480)
+    assert run.returncode == 0, f"bench failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    return json.loads(out.read_text(encoding="utf-8")), run.stdout
+
+
+def test_every_headline_figure_is_a_positive_number(bench: tuple[dict[str, Any], str]) -> None:
+    data, _ = bench
+    for key in POSITIVE:
+        assert _positive(data[key]), (key, data[key])
+    assert data["freshness_p50_s"] <= data["freshness_p95_s"] <= data["freshness_p99_s"]
+    assert data["freshness"]["missing"] == 0 and data["freshness"]["found"] == data["freshness"]["sent"] > 0
+
+
+def test_end_to_end_by_worker_count(bench: tuple[dict[str, Any], str]) -> None:
+    data, _ = bench
+    by_workers = data["e2e_docs_per_s_by_workers"]
+    assert set(by_workers) == {"1", "2"}
+    assert all(_positive(v) for v in by_workers.values())
+    assert data["e2e_docs_per_s"] == max(by_workers.values())
+    for run in data["e2e_runs"]:
+        assert run["count"] == run["unique"] == data["corpus"]["unique_ids"]  # every unique article searchable
+        assert 0 < run["first_searchable_s"] <= run["seconds"]
+
+
+def test_memory_and_extraction_figures(bench: tuple[dict[str, Any], str]) -> None:
+    data, _ = bench
+    assert set(data["peak_rss_mb"]) == {"normalize", "index"}
+    assert all(_positive(mb) and mb < 4096 for mb in data["peak_rss_mb"].values())
+    if data["trafilatura"]["available"]:
+        assert _positive(data["trafilatura_speed_ratio"])
+        assert 0 < data["trafilatura"]["agreement_bigram_jaccard"] <= 1
+    else:
+        assert data["trafilatura_speed_ratio"] is None and data["trafilatura"]["note"]
+
+
+def test_context_of_the_figures(bench: tuple[dict[str, Any], str]) -> None:
+    data, stdout = bench
+    assert data["cores"] == os.cpu_count()
+    for name in ("python", "kafka-python", "elasticsearch-client", "elasticsearch-server"):
+        assert data["versions"][name], name
+    assert data["settings"]["articles"] == 300 and data["corpus"]["items"] == 300
+    assert set(data["normalizer"]["stage_share"]) >= {"HTML to text", "language detection", "segmentation + keywords"}
+    assert sum(data["normalizer"]["stage_share"].values()) == pytest.approx(1.0, abs=0.01)
+    assert data["normalizer"]["hot_spots_self"]
+    assert data["bottleneck"]["component"] and data["bottleneck"]["reason"]
+    assert "Bottleneck:" in stdout and "Freshness p99" in stdout
+    assert data["cleanup_problems"] == []
+
+
+def test_nothing_of_the_run_is_left_behind(bench: tuple[dict[str, Any], str], stack: Settings) -> None:
+    data, _ = bench
+    prefix = data["run"]
+    with kafka.admin(stack) as admin:
+        assert not [t for t in admin.list_topics() if t.startswith(prefix)]
+    es = search.client(stack)
+    try:
+        assert not es.options(ignore_status=404).indices.get(index=f"{prefix}*", allow_no_indices=True).body
+        templates = es.options(ignore_status=404).indices.get_index_template(name=f"{prefix}*").body
+        assert not templates.get("index_templates")
+    finally:
+        es.close()

@@ -1,0 +1,154 @@
+"""The search page's HTML: escaping of everything from the index or the request, links, pagination."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pipeline.api import page
+from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
+from pipeline.api.queries import SearchParams
+from schemas.models import Article, SourceType
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def _article(**fields: Any) -> Article:
+    when = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
+    values: dict[str, Any] = {
+        "id": "a1",
+        "url": "https://example.com/a1",
+        "title": "广东8个跨境电商综试区方案同日出炉",
+        "summary": "广东8个跨境电商综试区方案同日出炉。",
+        "body_text": "正文",
+        "published_at": when,
+        "language": "zh",
+        "outlet": "21世纪经济报道",
+        "category": "21shijijingjibaodao",
+        "tags": ["跨境电商"],
+        "keywords": ["跨境电商"],
+        "char_count": 2,
+        "content_hash": "h",
+        "source_id": "s",
+        "source_type": SourceType.FEED,
+        "fetched_at": when,
+        "normalized_at": when,
+        "version": 1,
+        "pipeline_version": "test",
+    }
+    values.update(fields)
+    return Article(**values)
+
+
+def _view(
+    hits: list[Hit], *, total: int | None = None, page_number: int = 1, size: int = 10, **form: list[str]
+) -> page.PageView:
+    raw: dict[str, Any] = {k: v if k in ("outlet", "category", "tag") else v[0] for k, v in form.items()}
+    params = SearchParams.model_validate({**raw, "page": page_number, "size": size})
+    total = len(hits) if total is None else total
+    result = SearchResult(query=params.q, total=total, page=page_number, size=size, pages=-(-total // size), hits=hits)
+    facets = Facets(
+        outlet=[FacetValue(value="21世纪经济报道", count=4), FacetValue(value="<b>Evil</b>", count=1)],
+        category=[FacetValue(value="21shijijingjibaodao", count=4)],
+        tag=[FacetValue(value="跨境电商", count=2)],
+    )
+    return page.PageView(form=form, params=params, result=result, facets=facets)
+
+
+def _hrefs(html: str) -> list[str]:
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]*)"', html)]
+
+
+def test_page_declares_utf8_and_language_and_keeps_chinese_as_text() -> None:
+    html = page.render(_view([Hit(id="a1", score=None, article=_article())]))
+    assert html.startswith("<!doctype html>")
+    assert '<meta charset="utf-8">' in html and '<html lang="en">' in html
+    assert '<li class="hit" lang="zh">' in html
+    assert "广东8个跨境电商综试区方案同日出炉" in html
+    assert "21世纪经济报道 · 21shijijingjibaodao · 2024-05-01 08:30 UTC" in html
+
+
+def test_hostile_document_values_are_escaped_and_script_links_dropped() -> None:
+    evil = _article(
+        id="evil",
+        url="javascript:alert(1)",
+        title=HOSTILE,
+        summary='"><img src=x onerror=alert(1)>',
+        outlet="<b>Evil</b>",
+        tags=['"><svg onload=alert(1)>'],
+        language="<x>",
+    )
+    html = page.render(_view([Hit(id="evil", score=1.0, article=evil)]))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;Evil&lt;/b&gt;" in html
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    for raw in ("<script", "<img", "<svg", "<b>", "javascript:", 'lang="<x>"'):
+        assert raw not in html
+    assert '<a href="/articles/evil">&lt;script&gt;' in html  # no safe URL: the title links to the JSON
+
+
+def test_highlights_are_inserted_as_they_are_and_preferred_to_plain_text() -> None:
+    hit = Hit(
+        id="a1",
+        score=2.0,
+        article=_article(),
+        highlights={"title": ["广东8个<mark>跨境电商</mark>"], "body_text": ["一<mark>跨境</mark>", "二"]},
+    )
+    html = page.render(_view([hit], q=["跨境电商"]))
+    assert '<a href="https://example.com/a1">广东8个<mark>跨境电商</mark></a>' in html
+    assert '<p class="snippet">一<mark>跨境</mark> … 二</p>' in html
+    assert "most relevant first" in html
+
+
+def test_summary_is_the_snippet_without_highlights() -> None:
+    html = page.render(_view([Hit(id="a1", score=None, article=_article(summary="A & B <c>"))]))
+    assert '<p class="snippet">A &amp; B &lt;c&gt;</p>' in html
+    assert "newest first" in html
+
+
+def test_filters_are_dropdowns_from_the_facets_with_the_choice_selected() -> None:
+    html = page.render(_view([], outlet=["21世纪经济报道"], tag=["不在列表"]))
+    assert '<select name="outlet">' in html and '<select name="category">' in html and '<select name="tag">' in html
+    assert '<option value="21世纪经济报道" selected>21世纪经济报道 (4)</option>' in html
+    assert '<option value="&lt;b&gt;Evil&lt;/b&gt;">&lt;b&gt;Evil&lt;/b&gt; (1)</option>' in html
+    assert '<option value="不在列表" selected>不在列表</option>' in html  # kept even when not a top value
+    assert '<input type="date" name="from"' in html and '<input type="date" name="to"' in html
+    assert "No articles match." in html
+
+
+def test_pagination_links_keep_the_query_and_filters() -> None:
+    hits = [Hit(id=f"a{n}", score=None, article=_article(id=f"a{n}")) for n in range(10)]
+    html = page.render(_view(hits, total=120, page_number=6, q=["跨境 电商"], outlet=["21世纪经济报道"]))
+    pages = [parse_qs(urlsplit(h).query) for h in _hrefs(html) if "page=" in h or h.startswith("/?")]
+    numbers = [int(p.get("page", ["1"])[0]) for p in pages if "tag" not in p]
+    assert numbers == [5, 1, 4, 5, 7, 8, 12, 7]  # previous, 1, …, 4 5 [6] 7 8, …, 12, next
+    assert all(p["q"] == ["跨境 电商"] and p["outlet"] == ["21世纪经济报道"] for p in pages)
+    assert "<strong>6</strong>" in html and html.count("<span>…</span>") == 2
+    assert "51–60 of 120 articles" in html
+
+
+def test_first_and_last_pages_have_no_previous_or_next() -> None:
+    hits = [Hit(id="a1", score=None, article=_article())]
+    first = page.render(_view(hits, total=25, page_number=1))
+    last = page.render(_view(hits, total=25, page_number=3))
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+    assert "<nav" not in page.render(_view(hits, total=1))
+
+
+def test_tag_links_filter_by_that_tag_from_the_first_page() -> None:
+    hits = [Hit(id="a1", score=None, article=_article(tags=["跨境电商", "a&b"]))]
+    html = page.render(_view(hits, total=40, page_number=3, q=["广东"], tag=["old"]))
+    tag_links = [parse_qs(urlsplit(h).query) for h in _hrefs(html) if "tag=" in h and "old" not in h]
+    assert tag_links == [{"q": ["广东"], "tag": ["跨境电商"]}, {"q": ["广东"], "tag": ["a&b"]}]
+
+
+def test_an_error_view_refills_the_form_escaped() -> None:
+    view = page.PageView(form={"q": ['"><script>x</script>'], "from": ["2024-13-01"]}, error="bad <from>")
+    html = page.render(view)
+    assert '<p class="error" role="alert">bad &lt;from&gt;</p>' in html
+    assert 'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in html
+    assert 'name="from" value="2024-13-01"' in html
+    assert "<script" not in html and '<ol class="hits">' not in html

@@ -1,0 +1,294 @@
+"""The read API's pure query building: parameters, Elasticsearch bodies, highlights, answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from pipeline.api import queries
+from pipeline.api.queries import HIGHLIGHT_POST as POST
+from pipeline.api.queries import HIGHLIGHT_PRE as PRE
+from pipeline.api.queries import Bound, SearchParams, parse_bound, safe_highlight, search_body
+
+NEWEST_FIRST = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}]
+
+
+@pytest.mark.parametrize(
+    ("text", "upper", "expected"),
+    [
+        ("2024-05-01", False, Bound(datetime(2024, 5, 1, tzinfo=UTC), inclusive=True)),
+        ("2024-05-01", True, Bound(datetime(2024, 5, 2, tzinfo=UTC), inclusive=False)),
+        ("2024-02-29", True, Bound(datetime(2024, 3, 1, tzinfo=UTC), inclusive=False)),
+        ("2023-12-31", True, Bound(datetime(2024, 1, 1, tzinfo=UTC), inclusive=False)),
+        ("2024-05-01T08:00:00+08:00", False, Bound(datetime(2024, 5, 1, 0, 0, tzinfo=UTC), inclusive=True)),
+        ("2024-05-01T08:00:00+08:00", True, Bound(datetime(2024, 5, 1, 0, 0, tzinfo=UTC), inclusive=True)),
+        ("2024-05-01T08:00:00", True, Bound(datetime(2024, 5, 1, 8, 0, tzinfo=UTC), inclusive=True)),
+        ("2024-05-01T23:30:00Z", False, Bound(datetime(2024, 5, 1, 23, 30, tzinfo=UTC), inclusive=True)),
+        ("2024-05-01T20:00:00-05:00", False, Bound(datetime(2024, 5, 2, 1, 0, tzinfo=UTC), inclusive=True)),
+    ],
+)
+def test_bounds(text: str, upper: bool, expected: Bound) -> None:
+    assert parse_bound(text, upper=upper) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "upper"),
+    [
+        ("2024-13-01", False),
+        ("2024-02-30", False),
+        ("yesterday", False),
+        ("", False),
+        ("2024/05/01", False),
+        ("2024-05-01T25:00:00", False),
+        ("9999-12-31", True),  # the day after does not exist
+        ("0001-01-01T00:30:00+01:00", False),  # before year 1 in UTC
+    ],
+)
+def test_bad_bounds_say_what_is_expected(text: str, upper: bool) -> None:
+    with pytest.raises(ValueError, match="is not a date: use YYYY-MM-DD or an ISO 8601 time"):
+        parse_bound(text, upper=upper)
+
+
+def test_bound_value_for_elasticsearch_is_utc_with_milliseconds() -> None:
+    bound = parse_bound("2024-05-01T08:00:00.123456+08:00", upper=False)
+    assert bound.es_value() == "2024-05-01T00:00:00.123Z"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"page": 0}, "page\n  Input should be greater than or equal to 1"),
+        ({"page": -3}, "Input should be greater than or equal to 1"),
+        ({"page": "two"}, "Input should be a valid integer"),
+        ({"size": 0}, "size\n  Input should be greater than or equal to 1"),
+        ({"size": 1000}, "size\n  Input should be less than or equal to 100"),
+        ({"q": "新" * 201}, "q\n  String should have at most 200 characters"),
+        ({"outlet": ["x"] * 21}, "outlet\n  List should have at most 20 items"),
+        ({"tag": ["y" * 201]}, "String should have at most 200 characters"),
+        ({"from": "2024-13-01"}, "'2024-13-01' is not a date"),
+        ({"to": "soon"}, "'soon' is not a date"),
+        ({"from": "2024-05-02", "to": "2024-05-01"}, "`from` (2024-05-02) is after `to` (2024-05-01)"),
+        ({"from": "2024-05-01T12:00:00Z", "to": "2024-05-01T11:59:59Z"}, "is after `to`"),
+        ({"from": "2024-05-02T00:00:00Z", "to": "2024-05-01"}, "is after `to`"),
+        ({"page": 101, "size": 100}, "page 101 of size 100 goes beyond the first 10000 results"),
+        ({"page": 1001}, "page 1001 of size 10 goes beyond the first 10000 results"),
+    ],
+)
+def test_invalid_parameters_are_refused_with_a_reason(given: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        SearchParams.model_validate(given)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"from": "2024-05-01", "to": "2024-05-01"},  # one whole day
+        {"from": "2024-05-01T08:00:00Z", "to": "2024-05-01T08:00:00Z"},  # one instant
+        {"from": "2024-05-01T23:59:59Z", "to": "2024-05-01"},
+        {"page": 100, "size": 100},  # exactly the last reachable page
+        {"page": 1000, "size": 10},
+        {"q": "新" * 200},
+    ],
+)
+def test_edge_values_are_accepted(given: dict[str, Any]) -> None:
+    SearchParams.model_validate(given)
+
+
+def test_blanks_are_ignored_and_values_trimmed() -> None:
+    params = SearchParams.model_validate(
+        {"q": "  跨境电商 ", "outlet": ["", " 证券时报 ", "证券时报"], "tag": ["  "], "from": " ", "to": ""}
+    )
+    assert (params.q, params.outlet, params.tag, params.from_, params.to) == ("跨境电商", ["证券时报"], [], None, None)
+
+
+def test_defaults_list_newest_first_everything() -> None:
+    body = search_body(SearchParams())
+    assert body == {
+        "from": 0,
+        "size": 10,
+        "track_total_hits": True,
+        "query": {"match_all": {}},
+        "sort": NEWEST_FIRST,
+    }
+
+
+def test_full_text_uses_cjk_over_title_summary_and_body_with_highlights() -> None:
+    body = search_body(SearchParams(q="跨境电商综试区"))
+    must = body["query"]["bool"]["must"][0]["multi_match"]
+    assert must["query"] == "跨境电商综试区"
+    assert must["analyzer"] == "cjk"
+    assert [field.split("^")[0] for field in must["fields"]] == ["title", "summary", "body_text"]
+    phrase = body["query"]["bool"]["should"][0]["multi_match"]
+    assert (phrase["type"], phrase["query"]) == ("phrase", "跨境电商综试区")
+    assert body["sort"] == ["_score", *NEWEST_FIRST]
+    assert body["highlight"]["pre_tags"] == [PRE] and body["highlight"]["post_tags"] == [POST]
+    assert set(body["highlight"]["fields"]) == {"title", "summary", "body_text"}
+    assert body["query"]["bool"]["filter"] == []
+
+
+def test_filters_and_dates_become_terms_and_a_utc_range() -> None:
+    params = SearchParams.model_validate(
+        {
+            "outlet": ["证券时报", "Harbour City Wire"],
+            "category": ["business"],
+            "tag": ["基金", "wire"],
+            "from": "2024-05-01",
+            "to": "2024-05-31",
+        }
+    )
+    assert search_body(params)["query"] == {
+        "bool": {
+            "filter": [
+                {"terms": {"outlet": ["证券时报", "Harbour City Wire"]}},
+                {"terms": {"category": ["business"]}},
+                {"term": {"tags": "基金"}},
+                {"term": {"tags": "wire"}},
+                {"range": {"published_at": {"gte": "2024-05-01T00:00:00.000Z", "lt": "2024-06-01T00:00:00.000Z"}}},
+            ]
+        }
+    }
+
+
+def test_a_time_bound_is_inclusive_and_converted_to_utc() -> None:
+    params = SearchParams.model_validate({"to": "2024-05-01T08:00:00+08:00"})
+    assert queries.filter_clauses(params) == [{"range": {"published_at": {"lte": "2024-05-01T00:00:00.000Z"}}}]
+
+
+def test_filters_apply_to_full_text_too() -> None:
+    body = search_body(SearchParams.model_validate({"q": "rates", "category": ["business"]}))
+    assert body["query"]["bool"]["filter"] == [{"terms": {"category": ["business"]}}]
+
+
+@pytest.mark.parametrize(("page", "size", "offset"), [(1, 10, 0), (2, 10, 10), (3, 20, 40), (100, 100, 9900)])
+def test_pages_become_offsets(page: int, size: int, offset: int) -> None:
+    body = search_body(SearchParams(page=page, size=size))
+    assert (body["from"], body["size"]) == (offset, size)
+
+
+def test_facets_are_global_terms_of_outlet_category_and_tags() -> None:
+    aggs = search_body(SearchParams(q="x"), with_facets=True)["aggs"]
+    assert list(aggs) == ["facets"] and aggs["facets"]["global"] == {}
+    assert {name: agg["terms"]["field"] for name, agg in aggs["facets"]["aggs"].items()} == {
+        "outlet": "outlet",
+        "category": "category",
+        "tag": "tags",
+    }
+    assert queries.facets_body()["size"] == 0
+
+
+@pytest.mark.parametrize(
+    ("fragment", "safe"),
+    [
+        (f"广东8个{PRE}跨境电商综试区{POST}方案", "广东8个<mark>跨境电商综试区</mark>方案"),
+        (f"{PRE}a{POST} and {PRE}b{POST}", "<mark>a</mark> and <mark>b</mark>"),
+        (f"<script>alert(1)</script>{PRE}x{POST}", "&lt;script&gt;alert(1)&lt;/script&gt;<mark>x</mark>"),
+        (f"{PRE}<b>{POST}", "<mark>&lt;b&gt;</mark>"),
+        ("<mark>fake</mark>", "&lt;mark&gt;fake&lt;/mark&gt;"),
+        ("\"quoted\" & 'single'", "&quot;quoted&quot; &amp; &#x27;single&#x27;"),
+        (f"{PRE}unclosed", "unclosed"),
+        (f"stray{POST} end", "stray end"),
+        (f"line one\n{PRE}two{POST}", "line one\n<mark>two</mark>"),
+    ],
+)
+def test_highlights_are_escaped_and_only_our_marks_survive(fragment: str, safe: str) -> None:
+    assert safe_highlight(fragment) == safe
+
+
+def _source(article_id: str, title: str) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "id": article_id,
+        "url": None,
+        "title": title,
+        "summary": "摘要",
+        "body_text": "正文",
+        "published_at": "2024-05-01T00:00:00Z",
+        "language": "zh",
+        "outlet": "证券时报",
+        "category": "zhengquanshibao",
+        "tags": ["基金"],
+        "keywords": ["基金"],
+        "char_count": 2,
+        "content_hash": "h",
+        "source_id": "s",
+        "source_type": "feed",
+        "fetched_at": "2024-05-01T00:00:00Z",
+        "normalized_at": "2024-05-01T00:00:00Z",
+        "version": 1,
+        "pipeline_version": "test",
+    }
+
+
+def test_an_answer_becomes_hits_with_safe_highlights_and_a_page_count() -> None:
+    response = {
+        "hits": {
+            "total": {"value": 25, "relation": "eq"},
+            "hits": [
+                {
+                    "_id": "a",
+                    "_score": 3.5,
+                    "_source": _source("a", "基金"),
+                    "highlight": {"title": [f"{PRE}基金{POST}"]},
+                },
+                {"_id": "b", "_score": None, "_source": _source("b", "<i>b</i>")},
+            ],
+        }
+    }
+    result = queries.read_search(response, SearchParams(q="基金"))
+    assert (result.query, result.total, result.page, result.size, result.pages) == ("基金", 25, 1, 10, 3)
+    assert [(h.id, h.score, h.highlights) for h in result.hits] == [
+        ("a", 3.5, {"title": ["<mark>基金</mark>"]}),
+        ("b", None, {}),
+    ]
+    assert result.hits[1].article.title == "<i>b</i>"  # the document stays as it is; pages escape it
+
+
+@pytest.mark.parametrize(("total", "size", "pages"), [(0, 10, 0), (10, 10, 1), (11, 10, 2), (50_000, 100, 100)])
+def test_page_count_stops_at_the_reachable_window(total: int, size: int, pages: int) -> None:
+    response = {"hits": {"total": {"value": total, "relation": "eq"}, "hits": []}}
+    assert queries.read_search(response, SearchParams(size=size)).pages == pages
+
+
+def test_a_document_that_is_not_an_article_is_an_error() -> None:
+    broken = {k: v for k, v in _source("x", "t").items() if k != "title"}
+    response = {"hits": {"total": {"value": 1, "relation": "eq"}, "hits": [{"_id": "x", "_source": broken}]}}
+    with pytest.raises(ValidationError, match="title"):
+        queries.read_search(response, SearchParams())
+
+
+def test_facets_are_read_at_top_level_or_under_global() -> None:
+    aggs = {
+        "outlet": {"buckets": [{"key": "证券时报", "doc_count": 2}]},
+        "category": {"buckets": []},
+        "tag": {"buckets": [{"key": "基金", "doc_count": 1}, {"key": "wire", "doc_count": 1}]},
+    }
+    top = queries.read_facets(aggs)
+    assert [(v.value, v.count) for v in top.outlet] == [("证券时报", 2)]
+    assert [v.value for v in top.tag] == ["基金", "wire"] and top.category == []
+    assert queries.read_facets({"facets": {"doc_count": 3, **aggs}}) == top
+
+
+def test_query_items_round_trip_and_leave_defaults_out() -> None:
+    given = {"q": "跨境电商", "outlet": ["a", "b"], "tag": ["t"], "from": "2024-01-01", "page": "3", "size": "20"}
+    params = SearchParams.model_validate(given)
+    items = params.query_items()
+    assert items == [
+        ("q", "跨境电商"),
+        ("outlet", "a"),
+        ("outlet", "b"),
+        ("tag", "t"),
+        ("from", "2024-01-01"),
+        ("page", "3"),
+        ("size", "20"),
+    ]
+    assert ("page", "4") in params.query_items(page=4)
+    assert SearchParams().query_items() == []
+    regrouped: dict[str, Any] = {}
+    for key, value in items:
+        regrouped.setdefault(key, []).append(value)
+    flat = {k: (v if k in ("outlet", "category", "tag") else v[0]) for k, v in regrouped.items()}
+    assert SearchParams.model_validate(flat) == params
