@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
@@ -168,6 +169,15 @@ def _hits(driver: WebDriver) -> list[dict[str, str]]:
     return rows
 
 
+def _summary(driver: WebDriver) -> str | None:
+    """The result summary line of the page now shown (None while a navigation replaces it)."""
+    try:
+        found = driver.find_elements(By.CSS_SELECTOR, "p.summary")
+        return found[0].text if found else None
+    except StaleElementReferenceException:
+        return None
+
+
 def test_search_page_finds_chinese_with_highlights_and_filters(server: str, browser: WebDriver) -> None:
     browser.get(server + "/")
     box = wait_for(browser, "the query box", lambda d: d.find_elements(By.CSS_SELECTOR, "input[name=q]"))[0]
@@ -176,9 +186,8 @@ def test_search_page_finds_chinese_with_highlights_and_filters(server: str, brow
     box.send_keys(QUERY)
     assert box.get_attribute("value") == QUERY  # typed into the page as Chinese, not mangled
     browser.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
-
-    summary = wait_for(browser, "the results", lambda d: d.find_elements(By.CSS_SELECTOR, "p.summary"))[0]
-    assert summary.text == "1–2 of 2 articles, most relevant first"
+    wait_for(browser, "the results page", lambda d: "q=" in d.current_url)
+    wait_for(browser, "the results", lambda d: _summary(d) == "1–2 of 2 articles, most relevant first")
     assert browser.title == f"{QUERY} – newsflow search"
     hits = _hits(browser)
     assert [h["title"] for h in hits] == ["广东8个跨境电商综试区方案同日出炉", "广州外贸新政出台"]
@@ -195,8 +204,7 @@ def test_search_page_finds_chinese_with_highlights_and_filters(server: str, brow
     Select(browser.find_element(By.CSS_SELECTOR, "select[name=outlet]")).select_by_value("证券时报")
     browser.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
     wait_for(browser, "the filtered results", lambda d: "outlet=" in d.current_url)
-    summary = wait_for(browser, "the filtered summary", lambda d: d.find_elements(By.CSS_SELECTOR, "p.summary"))[0]
-    assert summary.text == "1–1 of 1 articles, most relevant first"
+    wait_for(browser, "the filtered summary", lambda d: _summary(d) == "1–1 of 1 articles, most relevant first")
     (only,) = _hits(browser)
     assert only["title"] == "广州外贸新政出台" and "证券时报" in only["meta"] and set(QUERY) <= set(only["marked"])
     assert browser.find_element(By.CSS_SELECTOR, "input[name=q]").get_attribute("value") == QUERY

@@ -22,20 +22,22 @@ def _newsflow(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _our_processes(settings: Settings) -> list[str]:
-    """Processes whose command line or environment points into our state dir."""
-    marker = str(settings.state_dir.resolve()).encode()
+    """Processes of this stack: command line or environment pointing at one of its service homes
+    (other stacks, like the fault tests' one under `<state>/faults`, do not count)."""
+    state = settings.state_dir.resolve()
+    markers = [str(state / name).encode() + b"\0" for name in ("kafka", "elasticsearch")]
+    markers += [str(state / "kafka" / "server.properties").encode(), f"AIRFLOW_HOME={state / 'airflow'}\0".encode()]
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes()
-            environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+            seen = (entry / "cmdline").read_bytes() + b"\0" + (entry / "environ").read_bytes() + b"\0"
+            state_code = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
         except OSError:
             continue
-        if state != "Z" and (marker in cmdline or marker + b"/airflow" in environ):
-            printable = cmdline.replace(b"\0", b" ")[:120].decode(errors="replace")
+        if state_code != "Z" and any(marker in seen for marker in markers):
+            printable = seen.replace(b"\0", b" ")[:120].decode(errors="replace")
             found.append(f"{entry.name}: {printable}")
     return found
 
