@@ -25,8 +25,6 @@ def stack(settings: Settings, action: str) -> int:
 
     if action == "up":
         manager.up(settings)
-        kafka.ensure_topics(settings)
-        search_adapter.ensure_index(search_adapter.client(settings), settings)
         print("stack is up; topics and index are ready")
     elif action == "down":
         manager.down(settings)
@@ -67,6 +65,8 @@ def poll_one(
 
 def poll(settings: Settings, ids: list[str], *, all_sources: bool, force: bool, dry_run: bool) -> int:
     sources = selected_sources(settings, ids, all_sources)
+    if not dry_run:
+        kafka.ensure_topics(settings)
     emitter: Emitter = DryRunEmitter() if dry_run else KafkaEmitter(settings)
     failures = 0
     try:

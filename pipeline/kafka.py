@@ -43,17 +43,19 @@ def _common(settings: Settings) -> dict[str, Any]:
 
 
 def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
+    config: dict[str, Any] = {
+        **_common(settings),
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        "batch_size": 256 * 1024,
+        "max_request_size": MAX_MESSAGE_BYTES,
+        "allow_auto_create_topics": False,
+        "max_block_ms": 15_000,  # a missing topic or an absent broker surfaces in seconds, not a minute
+    }
+    config.update(overrides)
     try:
-        return KafkaProducer(
-            **_common(settings),
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=5,
-            batch_size=256 * 1024,
-            max_request_size=MAX_MESSAGE_BYTES,
-            allow_auto_create_topics=False,
-            **overrides,
-        )
+        return KafkaProducer(**config)
     except KafkaError as exc:
         raise RetryableError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}") from exc
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pipeline import kafka
 from pipeline.commands import poll_one
 from pipeline.config import Settings
 from pipeline.emit import DryRunEmitter, Emitter, KafkaEmitter
@@ -25,6 +26,8 @@ def poll_task(source_id: str, *, force: bool = False, dry_run: bool = False) -> 
     try:
         settings = Settings()
         source = find_source(load_sources(settings.sources), source_id)
+        if not dry_run:
+            kafka.ensure_topics(settings)
         emitter: Emitter = DryRunEmitter() if dry_run else KafkaEmitter(settings)
         try:
             report = poll_one(settings, source, emitter, force=force, dry_run=dry_run)

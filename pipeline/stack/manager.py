@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pipeline import kafka, search
 from pipeline.config import Settings
 from pipeline.stack import airflow_server, es_node, kafka_broker, maven
 from pipeline.stack.process import ManagedProcess
@@ -48,6 +49,14 @@ def up(settings: Settings, report: Callable[[str], None] = print, only: tuple[st
         report(f"{service.name}: starting (log: {service.process(settings).log_file})")
         service.start(settings)
         report(f"{service.name}: up at {service.address(settings)}")
+    # A stack is ready when the pipeline can use it: its topics and index exist (both idempotent).
+    names = {service.name for service in _selected(only)}
+    if "kafka" in names:
+        created = kafka.ensure_topics(settings)
+        if created:
+            report(f"kafka: created topics {', '.join(created)}")
+    if "elasticsearch" in names:
+        search.ensure_index(search.client(settings), settings)
 
 
 def down(settings: Settings, report: Callable[[str], None] = print, only: tuple[str, ...] | None = None) -> None:
