@@ -153,6 +153,7 @@ def newsflow(isolated: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ca
 def live_indexer(isolated: Settings) -> Iterator[Settings]:
     """The index worker running in a thread, as in production, until the test ends."""
     kafka.ensure_topics(isolated)
+    search.ensure_index(search.client(isolated), isolated)  # the alias exists before the test reads it
     stop = StopFlag()
     worker = threading.Thread(target=run_indexer, args=(isolated,), kwargs={"stop": stop}, daemon=True)
     worker.start()
