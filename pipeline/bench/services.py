@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from elasticsearch.helpers import parallel_bulk
 from kafka import TopicPartition
@@ -75,19 +74,6 @@ class KafkaCeiling:
         return self.bytes / 1e6 / self.consume_s if self.consume_s > 0 else 0.0
 
 
-def _actions(articles: Sequence[Article], index: str) -> Iterator[dict[str, Any]]:
-    """The index worker's bulk actions (external versioning), with the source already serialized."""
-    for article in articles:
-        yield {
-            "_op_type": "index",
-            "_index": index,
-            "_id": article.id,
-            "version": article.version,
-            "version_type": "external",
-            "_source": article.model_dump_json(),
-        }
-
-
 def es_ceiling(settings: Settings, articles: Sequence[Article], *, threads: int, chunk_docs: int) -> EsCeiling:
     """Bulk-load already-normalized articles into a fresh index: `threads` parallel requests, refresh off."""
     es = search.client(settings, timeout_s=120.0)
@@ -96,7 +82,7 @@ def es_ceiling(settings: Settings, articles: Sequence[Article], *, threads: int,
         before = es.indices.get_settings(index=index, name="index.refresh_interval", include_defaults=True)
         flat = before[index].get("settings") or before[index].get("defaults") or {}
         refresh = str(flat.get("index", {}).get("refresh_interval", "1s"))
-        prepared = list(_actions(articles, index))  # serialized before the clock starts
+        prepared = list(search.bulk_actions(articles, index))  # serialized before the clock starts
         es.indices.put_settings(index=index, settings={"index": {"refresh_interval": "-1"}})
         ok = failed = 0
         start = time.perf_counter()
