@@ -26,9 +26,10 @@ from selenium.webdriver.support.ui import Select
 
 from pipeline import search
 from pipeline.config import Settings
-from schemas.models import Article, SourceType
+from schemas.models import Article
 from tests.conftest import REPO
 from tests.e2e.browser import chromium, screenshot, wait_for
+from tests.support.articles import make_article
 
 pytestmark = pytest.mark.services
 
@@ -36,27 +37,17 @@ QUERY = "跨境电商"
 
 
 def _article(article_id: str, title: str, body: str, outlet: str, language: str, day: int) -> Article:
-    when = datetime(2024, 7, day, 8, 0, tzinfo=UTC)
-    return Article(
-        id=article_id,
-        url=f"https://news.example/{article_id}",
+    return make_article(
+        article_id,
         title=title,
+        body=body,
+        when=datetime(2024, 7, day, 8, 0, tzinfo=UTC),
         summary=body.split("\n")[0][:80],
-        body_text=body,
-        published_at=when,
         language=language,
         outlet=outlet,
         category="business" if language == "en" else "caijing",
         tags=["e2e", outlet],
-        keywords=[],
-        char_count=len(body),
-        content_hash=f"hash-{article_id}",
         source_id="e2e-page",
-        source_type=SourceType.FEED,
-        fetched_at=when,
-        normalized_at=when,
-        version=1,
-        pipeline_version="test",
     )
 
 

@@ -26,8 +26,9 @@ import pytest
 from pipeline import search
 from pipeline.api.app import create_app
 from pipeline.config import Settings
-from schemas.models import Article, SourceType
+from schemas.models import Article
 from tests.conftest import REPO
+from tests.support.articles import make_article
 
 with warnings.catch_warnings():  # starlette suggests its httpx fork; the TestClient works as it is
     warnings.simplefilter("ignore", UserWarning)
@@ -51,27 +52,18 @@ def _article(
     language: str,
     url: str | None = None,
 ) -> Article:
-    fetched = datetime(2024, 8, 1, tzinfo=UTC)
-    return Article(
-        id=article_id,
-        url=url if url is not None else f"https://news.example/{article_id}",
+    return make_article(
+        article_id,
         title=title,
-        summary=body.split("\n")[0][:120],
-        body_text=body,
+        body=body,
+        when=datetime(2024, 8, 1, tzinfo=UTC),
+        url=url if url is not None else f"https://news.example/{article_id}",
         published_at=published,
         language=language,
         outlet=outlet,
         category=category,
         tags=tags,
         keywords=tags[-1:],
-        char_count=len(body),
-        content_hash=f"hash-{article_id}",
-        source_id="test-source",
-        source_type=SourceType.FEED,
-        fetched_at=fetched,
-        normalized_at=fetched,
-        version=1,
-        pipeline_version="test",
     )
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from pipeline import search
 from pipeline.config import Settings
-from schemas.models import Article, SourceType
+from schemas.models import Article
 from tests.conftest import SEED
+from tests.support.articles import make_article
 
 pytestmark = pytest.mark.services
 
@@ -47,28 +46,7 @@ def test_cjk_index_finds_the_seed(isolated: Settings) -> None:
 
 
 def _article(n: int, version: int, title: str = "跨境电商综试区方案出炉") -> Article:
-    now = datetime(2024, 1, 1, tzinfo=UTC)
-    return Article(
-        id=f"a{n}",
-        url=None,
-        title=title,
-        summary="摘要",
-        body_text="正文",
-        published_at=now,
-        language="zh",
-        outlet="测试",
-        category="test",
-        tags=["t"],
-        keywords=["k"],
-        char_count=2,
-        content_hash="h",
-        source_id="s",
-        source_type=SourceType.FEED,
-        fetched_at=now,
-        normalized_at=now,
-        version=version,
-        pipeline_version="test",
-    )
+    return make_article(f"a{n}", title=title, url=None, summary="摘要", tags=["t"], keywords=["k"], version=version)
 
 
 def test_index_template_alias_and_external_versions(isolated: Settings) -> None:

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -25,7 +24,8 @@ from pipeline.errors import ConfigError
 from pipeline.reindex import reindex
 from pipeline.workers.consume import StopFlag
 from pipeline.workers.main import run_indexer
-from schemas.models import Article, SourceType
+from schemas.models import Article
+from tests.support.articles import make_article
 
 pytestmark = pytest.mark.services
 
@@ -36,33 +36,24 @@ TWICE = 10  # ids sent twice: the newer copy first, then an older one that must 
 
 
 def _article(number: int, *, version: int = 1_000, title: str | None = None) -> Article:
-    when = datetime(2024, 1, 1, tzinfo=UTC)
     if number % 3 == 0:
         body = f"第{number}号报道：广东推进{QUERY}综试区建设，外贸企业加快布局海外仓。"
         default_title, language = f"{QUERY}观察 {number}", "zh"
     else:
         body = f"Report {number}: shipping volumes and port traffic rose again this quarter."
         default_title, language = f"Harbour report {number}", "en"
-    return Article(
-        id=f"r{number:05d}",
-        url=f"https://news.example/r{number}",
+    return make_article(
+        f"r{number:05d}",
         title=title or default_title,
+        body=body,
+        url=f"https://news.example/r{number}",
         summary=body[:60],
-        body_text=body,
-        published_at=when,
         language=language,
         outlet="测试日报" if language == "zh" else "Harbour City Wire",
-        category="test",
         tags=["reindex"],
-        keywords=[],
-        char_count=len(body),
         content_hash=f"h{number}",
         source_id="reindex-test",
-        source_type=SourceType.FEED,
-        fetched_at=when,
-        normalized_at=when,
         version=version,
-        pipeline_version="test",
     )
 
 
