@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -51,24 +52,29 @@ def _token(settings: Settings) -> str:
         data=json.dumps({"username": airflow_server.ADMIN_USER, "password": password}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as resp:
+    with urllib.request.urlopen(request, timeout=30) as resp:
         return str(json.load(resp)["access_token"])
 
 
 @pytest.mark.services
 def test_api_answers_and_lists_the_source_dags(stack: Settings) -> None:
-    assert airflow_server.version(stack) is not None and airflow_server.version(stack).startswith("3.")
+    # A freshly started standalone server (scheduler, dag-processor, triggerer, API) can be slow to answer on
+    # two busy cores: ask again for up to a minute, each time with a generous timeout.
+    deadline = time.monotonic() + 60
+    version = airflow_server.version(stack, timeout_s=15)
+    while version is None and time.monotonic() < deadline:
+        time.sleep(2)
+        version = airflow_server.version(stack, timeout_s=15)
+    assert version is not None and version.startswith("3."), f"Airflow API did not answer: {version!r}"
     request = urllib.request.Request(
         f"{airflow_server.base_url(stack)}/api/v2/dags?limit=100", headers={"Authorization": f"Bearer {_token(stack)}"}
     )
     # The dag-processor serializes DAG files shortly after start; wait for ours.
-    import time
-
     deadline = time.monotonic() + 120
     expected = {f"poll__{s.id}" for s in load_sources(REPO / "sources.yaml") if s.enabled}
     seen: set[str] = set()
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(request, timeout=10) as resp:
+        with urllib.request.urlopen(request, timeout=30) as resp:
             seen = {d["dag_id"] for d in json.load(resp)["dags"]}
         if expected <= seen:
             break
