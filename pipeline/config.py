@@ -46,9 +46,13 @@ class Settings(BaseSettings):
     index_replicas: int = Field(default=0, ge=0)
 
     # Workers
+    # Workers. A fetch returns once `batch_min_bytes` are waiting or after the stage's wait: under a
+    # trickle, batches of a few items cost more per item (requests, commits, bulk calls) than the wait.
     index_batch_size: int = Field(default=500, ge=1)
-    index_batch_seconds: float = Field(default=1.0, gt=0)
+    index_batch_wait_ms: int = Field(default=200, ge=0)
     normalize_batch_size: int = Field(default=500, ge=1)
+    normalize_batch_wait_ms: int = Field(default=100, ge=0)
+    batch_min_bytes: int = Field(default=256 * 1024, ge=1)
 
     # Maintenance DAG: fail its run when a consumer group lags more, or more items were dead-lettered in 24 h
     max_lag: int = Field(default=10_000, ge=0)

@@ -17,14 +17,14 @@ Only the start of the text is read (title first; see the window constants).
 
 from __future__ import annotations
 
-import heapq
 import importlib.util
 import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache, lru_cache
-from itertools import islice, takewhile
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 
 import rjieba
@@ -117,32 +117,55 @@ def _phrases(text: str, frequent: dict[str, int]) -> list[tuple[str, str, int]]:
     return phrases
 
 
+_WEIGHTS: dict[str, float] = {}  # token -> _weight(token); a plain dict: its C-level .get beats lru_cache
+_WEIGHTS_MAX = 1 << 17
+
+
+def _weight(word: str) -> float:
+    """The IDF of a candidate word, 0.0 for a token that cannot be a keyword."""
+    if not _is_candidate(word):
+        return 0.0
+    table, median, _ = idf_table()
+    return table.get(word, median)
+
+
+def _weights(words: Iterable[str]) -> dict[str, float]:
+    """word -> _weight(word) for distinct words, through the cache (bounded: cleared when full)."""
+    known = dict(zip(words, map(_WEIGHTS.get, words), strict=True))
+    if None in known.values():
+        if len(_WEIGHTS) > _WEIGHTS_MAX:
+            _WEIGHTS.clear()
+        for word, weight in known.items():
+            if weight is None:
+                known[word] = _WEIGHTS[word] = _weight(word)
+    return known  # type: ignore[return-value]
+
+
 def chinese_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
-    tokens: list[str] = rjieba.cut(text)
-    ranked = Counter(tokens).most_common()
+    counts = Counter(rjieba.cut(text))
+    weights = _weights(counts)
+    # Frequent candidates, most frequent first (ties in order of first occurrence, as Counter keeps it).
     frequent = dict(
-        item for item in takewhile(lambda item: item[1] >= PHRASE_MIN_COUNT, ranked) if _is_candidate(item[0])
+        sorted(
+            ((word, n) for word, n in counts.items() if n >= PHRASE_MIN_COUNT and weights[word]),
+            key=lambda item: -item[1],
+        )
     )
     phrases = _phrases(text, frequent)
-    table, median, highest = idf_table()
-    merged: dict[str, tuple[int, float]] = {}
+    # Score = occurrences x IDF; a word that is part of a merged phrase keeps only its other occurrences.
+    scores = {word: n * weights[word] for word, n in counts.items() if weights[word]}
+    for word, n in frequent.items():
+        scores[word] = n * weights[word]
+    table, median, _ = idf_table()
     for a, b, n in phrases:
-        seen = merged.get(a + b, (0, 0.0))[0]
-        merged[a + b] = (seen + n, table.get(a + b) or max(table.get(a, median), table.get(b, median)))
-    best: list[tuple[float, str]] = []
-    pool = limit + KEYWORD_SPARE
-    # Words in falling count order: stop once even the highest IDF cannot reach the top of the pool.
-    for word, total in ranked:
-        if len(best) == pool and total * highest <= best[0][0]:
-            break
-        n = frequent.get(word, total)
-        if word in merged:
-            n += merged.pop(word)[0]
-        if n > 0 and _is_candidate(word):
-            _offer(best, pool, n * table.get(word, median), word)
-    for phrase, (n, idf) in merged.items():
-        _offer(best, pool, n * idf, phrase)
-    ordered = [word for _, word in sorted(best, key=lambda item: (-item[0], item[1]))]
+        phrase = a + b
+        # A phrase the segmenter also produced as one token keeps that token's IDF; otherwise the table's
+        # IDF of the phrase, else the higher of its words'.
+        idf = weights.get(phrase) or table.get(phrase) or max(table.get(a, median), table.get(b, median))
+        scores[phrase] = scores.get(phrase, 0.0) + n * idf
+    # Highest score first; a stable sort leaves ties in order of first occurrence.
+    ranked = sorted(scores.items(), key=itemgetter(1), reverse=True)
+    ordered = [word for word, score in ranked[: limit + KEYWORD_SPARE] if score > 0]
     return _without_fragments(ordered)[:limit]
 
 
@@ -150,16 +173,11 @@ def _without_fragments(words: list[str]) -> list[str]:
     """Drop words that are part of another candidate (创板 beside 科创板, 出口 beside 进出口).
 
     The segmenter splits compounds its dictionary lacks, so a fragment often ranks beside the whole.
+    Words are distinct and hold no NUL, so a word is part of another exactly when it occurs more than
+    once in all of them joined by NULs.
     """
-    return [w for w in words if not any(w != other and w in other for other in words)]
-
-
-def _offer(best: list[tuple[float, str]], limit: int, score: float, word: str) -> None:
-    """Keep the `limit` best (score, word) pairs in a min-heap."""
-    if len(best) < limit:
-        heapq.heappush(best, (score, word))
-    elif (score, word) > best[0]:
-        heapq.heapreplace(best, (score, word))
+    joined = "\0".join(words)
+    return [w for w in words if joined.count(w) == 1]
 
 
 def word_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:

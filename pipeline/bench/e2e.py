@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
@@ -161,19 +162,23 @@ class _Clock:
         self._lock = threading.Lock()
         self.sent: dict[str, float] = {}
         self.found: dict[str, float] = {}
+        self._pending: dict[str, None] = {}  # sent and not found yet, oldest first
 
     def appended(self, item_id: str, at: float) -> None:
         with self._lock:
             self.sent[item_id] = at
+            if item_id not in self.found:
+                self._pending[item_id] = None
 
     def pending(self) -> list[str]:
         with self._lock:
-            return [i for i in self.sent if i not in self.found][:SEARCH_BATCH]
+            return list(islice(self._pending, SEARCH_BATCH))
 
     def seen(self, ids: Sequence[str], at: float) -> None:
         with self._lock:
             for item_id in ids:
-                if item_id in self.sent and item_id not in self.found:
+                if item_id in self._pending:
+                    del self._pending[item_id]
                     self.found[item_id] = at - self.sent[item_id]
 
 

@@ -65,6 +65,10 @@ TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "vero_", "oly_", "hsa_")
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 _SAFE_QUERY = _SAFE_PATH + "?"
 _ESCAPE = re.compile(r"%[0-9a-f]{2}")
+# A part made only of these needs no quoting (the common case): `quote` would return it unchanged.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~]*")
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=\-._~?]*")
+_PLAIN = {_SAFE_PATH: _PLAIN_PATH, _SAFE_QUERY: _PLAIN_QUERY}
 _WRAP = re.compile(r"\s*[\r\n\t]\s*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -84,6 +88,8 @@ def _absolute(url: str, base: str | None) -> str:
 
 
 def _escape(part: str, safe: str) -> str:
+    if _PLAIN[safe].fullmatch(part):
+        return part
     part = quote(part, safe=safe)
     return _ESCAPE.sub(lambda m: m.group(0).upper(), part) if "%" in part else part
 

@@ -27,7 +27,13 @@ def run_normalizer(
     stop = stop or StopFlag()
     kafka.ensure_topics(settings)
     emitter = KafkaEmitter(settings)
-    consumer = kafka.consumer(settings, settings.group_normalize, [settings.topic_raw])
+    consumer = kafka.consumer(
+        settings,
+        settings.group_normalize,
+        [settings.topic_raw],
+        fetch_max_wait_ms=settings.normalize_batch_wait_ms,
+        fetch_min_bytes=settings.batch_min_bytes,
+    )
     try:
         return run(
             consumer,
@@ -59,7 +65,8 @@ def run_indexer(
         settings,
         settings.group_index,
         [settings.topic_articles],
-        fetch_max_wait_ms=int(settings.index_batch_seconds * 1000),
+        fetch_max_wait_ms=settings.index_batch_wait_ms,
+        fetch_min_bytes=settings.batch_min_bytes,
     )
 
     def handle(records: Sequence[Any]) -> None:
