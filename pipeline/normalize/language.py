@@ -12,7 +12,7 @@ import re
 from functools import cache
 from typing import Any
 
-SAMPLE_CHARS = 600  # langid is linear in length; 600 characters of prose identify a language reliably
+SAMPLE_CHARS = 300  # langid is linear in length; 300 characters (about 50 words) of prose identify a language reliably
 SCRIPT_SAMPLE_CHARS = 200  # the script of 200 characters is plain enough; a regex pass per script over it
 MIN_LETTERS = 20
 MIN_CONFIDENCE = 0.5
