@@ -86,6 +86,9 @@ def test_context_of_the_figures(bench: tuple[dict[str, Any], str]) -> None:
     assert set(data["normalizer"]["stage_share"]) >= {"HTML to text", "language detection", "segmentation + keywords"}
     assert sum(data["normalizer"]["stage_share"].values()) == pytest.approx(1.0, abs=0.01)
     assert data["normalizer"]["hot_spots_self"]
+    passes = data["normalizer"]["seed_sized_passes_per_s_per_core"]
+    assert len(passes) == 3 and all(p > 0 for p in passes)
+    assert data["normalizer"]["seed_sized"]["per_s_per_core"] == sorted(passes)[1]  # the median pass
     assert data["bottleneck"]["component"] and data["bottleneck"]["reason"]
     assert "Bottleneck:" in stdout and "Freshness p99" in stdout
     assert data["cleanup_problems"] == []
