@@ -11,6 +11,8 @@ Keywords are extracted:
   a phrase's IDF is the higher of its words' (unless the table knows the phrase).
   Words are ranked by TF-IDF with jieba's bundled IDF table (words it does not know get the
   table's median IDF, as jieba does).
+- Japanese and Korean: frequency of the terms `normalize.cjk_terms` finds (kanji and katakana runs;
+  Hangul words without their particle), a term left out when a longer one holding it is as frequent.
 - Other languages: word frequency over lowercase word tokens minus an English stopword list.
 Only the start of the text is read (title first; see the window constants).
 """
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import rjieba
 
+from pipeline.normalize.cjk_terms import japanese_terms, korean_terms
 from pipeline.normalize.stopwords import CHINESE, ENGLISH
 from pipeline.normalize.text import clean_inline
 
@@ -186,8 +189,25 @@ def word_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
     return [word for word, _ in ranked[:limit]]
 
 
+def term_keywords(terms: Iterable[str], limit: int = KEYWORD_LIMIT) -> list[str]:
+    """The most frequent terms (ties: the first to occur), without English stopwords.
+
+    A term is left out when a longer term that contains it occurs at least as often (`上場` inside
+    `上場企業` twice out of twice); a frequent short term inside a rare long one stays (`基準`).
+    """
+    counts = Counter(term for term in terms if term.lower() not in ENGLISH)
+    ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)[: limit + KEYWORD_SPARE]  # stable sort
+    return [term for term, n in ranked if not any(term != other and term in other and m >= n for other, m in ranked)][
+        :limit
+    ]
+
+
 def keywords(text: str, language: str, limit: int = KEYWORD_LIMIT) -> list[str]:
     """Top keywords of a text (title, then body) in `language`, from the start of the text."""
     if language == "zh":
         return chinese_keywords(text[:CHINESE_WINDOW_CHARS], limit)
+    if language == "ja":
+        return term_keywords(japanese_terms(text[:CHINESE_WINDOW_CHARS]), limit)
+    if language == "ko":
+        return term_keywords(korean_terms(text[:WORD_WINDOW_CHARS]), limit)
     return word_keywords(text[:WORD_WINDOW_CHARS], limit)

@@ -98,7 +98,7 @@ def test_english_keywords() -> None:
     assert not set(found) & ENGLISH
 
 
-@pytest.mark.parametrize("language", ["zh", "en", "fr", "und"])
+@pytest.mark.parametrize("language", ["zh", "ja", "ko", "en", "fr", "und"])
 def test_empty_text_has_no_keywords(language: str) -> None:
     assert keywords("", language) == []
 
