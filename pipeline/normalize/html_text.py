@@ -89,8 +89,8 @@ def _needs_parsing(value: str) -> bool:
     return "<" in value or "&" in value
 
 
-def _raw_paragraphs(html: str) -> list[str]:
-    """Paragraph texts before cleanup; newlines inside a paragraph already turned into spaces."""
+def _raw_paragraphs(html: str, newline: str = " ") -> list[str]:
+    """Paragraph texts before cleanup; newlines inside a paragraph already turned into `newline`."""
     body = LexborHTMLParser(html).body
     if body is None:
         return []
@@ -103,7 +103,7 @@ def _raw_paragraphs(html: str) -> list[str]:
             joined = "".join(parts)
             parts.clear()
             if not joined.isspace():
-                paragraphs.append(joined.replace("\n", " "))
+                paragraphs.append(joined.replace("\n", newline))
 
     # An explicit stack of child iterators, not recursion: hostile nesting depth cannot overflow it.
     # Each entry: (children, is_block, in_pre).
@@ -164,4 +164,5 @@ def inline_text(value: str) -> str:
     """One clean line from a value that may carry HTML or entities (a title, an author, a tag)."""
     if not _needs_parsing(value):
         return clean_inline(value)
-    return clean_inline(" ".join(_raw_paragraphs(value)))
+    # Line breaks stay until `clean_inline`, which tells a wrapped CJK line from a space.
+    return clean_inline(" ".join(_raw_paragraphs(value, newline="\n")))

@@ -22,6 +22,7 @@ from datetime import tzinfo
 
 from pipeline.normalize.dates import parse_datetime, to_iso
 from pipeline.normalize.html_text import inline_text
+from pipeline.normalize.text import close_cjk_gaps
 from pipeline.normalize.urls import canonical_url
 
 ID_LENGTH = 32
@@ -69,7 +70,9 @@ def item_id(
         return id_from_url(canonical)
     if guid and guid.strip():
         return make_id("guid", source_id, guid.strip())
-    clean_title = inline_text(title) if title else ""
+    # Without the spaces between CJK characters, as titles were cleaned when these ids were first made:
+    # an id never changes with how a title is displayed.
+    clean_title = close_cjk_gaps(inline_text(title)) if title else ""
     instant = parse_datetime(published, default=zone)
     if clean_title and instant is not None:
         return make_id("title", outlet, clean_title, to_iso(instant))

@@ -4,8 +4,11 @@
   (，。：“”（）！？ and friends) is kept, because it is correct Chinese typography.
 - Zero-width and bidi-control characters and the soft hyphen are removed; other control
   characters become spaces.
-- Runs of whitespace (including U+3000 and no-break spaces) become one space; a space between two
-  CJK characters is dropped (it is a line-wrap artefact: Chinese does not separate words).
+- Runs of whitespace (including U+3000 and no-break spaces) become one space. In running text
+  (`clean_lines`) a space between two CJK characters is dropped: it is a line-wrap artefact, Chinese
+  does not separate words. In one-line text (`clean_inline`: titles, tags, names) only a line break
+  between CJK characters is a wrap artefact; a space there is kept, because headlines use it to
+  separate phrases (`外贸新业态 跨境电商综试区扩容`). A space beside CJK punctuation is always dropped.
 - Text is NFC-normalized.
 """
 
@@ -44,8 +47,11 @@ _CJK = (
     r"\u2e80-\u2fff\u3001-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
     r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
 )
+_CJK_PUNCTUATION = r"\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
+_CJK_WRAP = re.compile(rf"(?<=[{_CJK}])[^\S\n]*\n\s*(?=[{_CJK}])")
+_PUNCTUATION_GAP = re.compile(rf"(?<=[{_CJK_PUNCTUATION}]) (?=[{_CJK}])|(?<=[{_CJK}]) (?=[{_CJK_PUNCTUATION}])")
 
 
 def fold(text: str) -> str:
@@ -72,8 +78,20 @@ def clean_lines(text: str) -> str:
 
 
 def clean_inline(text: str) -> str:
-    """Clean text meant for one line (a title, a tag, an author): like `clean_lines`, newlines become spaces."""
-    return _squeeze(fold(text))
+    """Clean text meant for one line (a title, a tag, an author): newlines become spaces, except between
+    CJK characters, where they disappear; a space between CJK characters is kept (see the module doc)."""
+    text = fold(text)
+    if "\n" in text and not text.isascii():
+        text = _CJK_WRAP.sub("", text)
+    line = " ".join(text.split())
+    if " " in line and not line.isascii():
+        line = _PUNCTUATION_GAP.sub("", line)
+    return line
+
+
+def close_cjk_gaps(text: str) -> str:
+    """`text` without the spaces between CJK characters (what `clean_lines` does to running text)."""
+    return _CJK_GAP.sub("", text) if " " in text and not text.isascii() else text
 
 
 def is_cjk(char: str) -> bool:

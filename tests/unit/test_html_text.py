@@ -90,6 +90,9 @@ def test_deep_nesting_does_not_overflow() -> None:
         ("Ｆｕｌｌ－ｗｉｄｔｈ　ＡＢＣ１２３", "Full－width ABC123"),
         ("<script>only</script>", ""),
         ("a < b and c > d", "a < b and c > d"),
+        ("<b>外贸新业态</b> 跨境电商", "外贸新业态 跨境电商"),  # a headline's separating space stays
+        ("<b>跨境电商\n综试区</b>", "跨境电商综试区"),  # a wrapped line does not
+        ("外贸 &amp; 跨境", "外贸 & 跨境"),
     ],
 )
 def test_inline_text(value: str, expected: str) -> None:

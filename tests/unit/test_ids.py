@@ -98,6 +98,11 @@ def test_ids_are_safe_kafka_keys_and_es_ids(fields: tuple[str, ...]) -> None:
             netstring_sha("text", "Outlet", "", hashlib.sha256(b"<p>only content</p>").hexdigest()),
         ),
         ({"title": "title only"}, netstring_sha("text", "Outlet", "title only", "")),
+        # A space between CJK characters is not part of a title's identity (ids made before titles kept it).
+        (
+            {"title": "外贸新业态 跨境电商", "published": "2022-05-05T13:38:33Z"},
+            netstring_sha("title", "Outlet", "外贸新业态跨境电商", "2022-05-05T13:38:33Z"),
+        ),
     ],
 )
 def test_fallback_chain(overrides: dict[str, Any], expected: str) -> None:

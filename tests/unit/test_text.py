@@ -69,6 +69,11 @@ def test_clean_lines(raw: str, expected: str) -> None:
     [
         ("  Title\nacross lines ", "Title across lines"),
         ("标题\n第二行", "标题第二行"),
+        ("标题 \n  第二行", "标题第二行"),
+        ("外贸新业态 跨境电商综试区扩容", "外贸新业态 跨境电商综试区扩容"),
+        ("外贸新业态\u3000\u3000跨境电商", "外贸新业态 跨境电商"),
+        ("你好 ，世界 。", "你好，世界。"),
+        ("Title\n中文", "Title 中文"),
         ("\u200b", ""),
         ("Ｎｅｗｓ　２４", "News 24"),
     ],
