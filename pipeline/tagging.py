@@ -53,13 +53,19 @@ _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W_])?")
 
 
+@lru_cache(maxsize=1 << 12)
+def _clean_tag(tag: str) -> str:
+    """A tag cleaned for display (cached: a source's tags recur on every item it sends)."""
+    return clean_inline(tag.strip().lstrip("#"))
+
+
 def merge_tags(*groups: Iterable[str]) -> list[str]:
     """Tags of all groups in order, cleaned, without case-insensitive duplicates (first spelling kept)."""
     seen: set[str] = set()
     merged: list[str] = []
     for group in groups:
         for tag in group:
-            clean = clean_inline(tag.strip().lstrip("#"))
+            clean = _clean_tag(tag)
             key = clean.casefold()
             if clean and key not in seen:
                 seen.add(key)
@@ -132,35 +138,30 @@ def _weight(word: str) -> float:
     return table.get(word, median)
 
 
-def _weights(words: Iterable[str]) -> dict[str, float]:
-    """word -> _weight(word) for distinct words, through the cache (bounded: cleared when full)."""
-    known = dict(zip(words, map(_WEIGHTS.get, words), strict=True))
-    if None in known.values():
-        if len(_WEIGHTS) > _WEIGHTS_MAX:
-            _WEIGHTS.clear()
-        for word, weight in known.items():
-            if weight is None:
-                known[word] = _WEIGHTS[word] = _weight(word)
-    return known  # type: ignore[return-value]
-
-
 def chinese_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
     counts = Counter(rjieba.cut(text))
-    weights = _weights(counts)
-    # Frequent candidates, most frequent first (ties in order of first occurrence, as Counter keeps it).
-    frequent = dict(
-        sorted(
-            ((word, n) for word, n in counts.items() if n >= PHRASE_MIN_COUNT and weights[word]),
-            key=lambda item: -item[1],
-        )
-    )
-    phrases = _phrases(text, frequent)
-    # Score = occurrences x IDF; a word that is part of a merged phrase keeps only its other occurrences.
-    scores = {word: n * weights[word] for word, n in counts.items() if weights[word]}
-    for word, n in frequent.items():
-        scores[word] = n * weights[word]
+    if len(_WEIGHTS) > _WEIGHTS_MAX:
+        _WEIGHTS.clear()
+    weights: dict[str, float] = {}
+    scores: dict[str, float] = {}  # candidate -> occurrences x IDF
+    frequent: list[tuple[str, int]] = []
+    # One pass over the distinct tokens (this loop is most of the Python time of the keyword step).
+    for word, n in counts.items():
+        weight = _WEIGHTS.get(word)
+        if weight is None:
+            weight = _WEIGHTS[word] = _weight(word)
+        if weight:
+            weights[word] = weight
+            scores[word] = n * weight
+            if n >= PHRASE_MIN_COUNT:
+                frequent.append((word, n))
+    # Most frequent first; the stable sort keeps ties in order of first occurrence.
+    by_count = dict(sorted(frequent, key=itemgetter(1), reverse=True))
     table, median, _ = idf_table()
-    for a, b, n in phrases:
+    for a, b, n in _phrases(text, by_count):
+        # The words of a merged phrase keep only their other occurrences.
+        scores[a] = by_count[a] * weights[a]
+        scores[b] = by_count[b] * weights[b]
         phrase = a + b
         # A phrase the segmenter also produced as one token keeps that token's IDF; otherwise the table's
         # IDF of the phrase, else the higher of its words'.
