@@ -6,6 +6,8 @@ Producers are idempotent with acks=all; consumers never auto-commit.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +18,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from pydantic import BaseModel
 
 from pipeline.config import Settings
-from pipeline.errors import RetryableError
+from pipeline.errors import ConfigError, RetryableError
 
 Headers = list[tuple[str, bytes]]
 
@@ -42,6 +44,68 @@ def _common(settings: Settings) -> dict[str, Any]:
     return config
 
 
+class _BootstrapFailures(logging.Filter):
+    """Notes the reason of each failed bootstrap connection, which kafka-python only logs (as WARNING).
+
+    It sits on kafka-python's connection-manager logger as a filter, so it sees those records even when
+    logging is configured to hide them, and lets through only what the configuration would have shown.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown_from = logging.CRITICAL
+        self.last: str | None = None
+        self.authentication: str | None = None  # the broker said the credentials are wrong
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Bootstrap connection") and " failed: " in message:
+            self.last = message.split(" failed: ", 1)[1].rsplit(" (backoff", 1)[0]
+            if "AuthenticationFailed" in self.last:
+                self.authentication = self.last
+        return record.levelno >= self.shown_from
+
+
+_MANAGER_LOGGER = "kafka.net.manager"
+_listening = threading.Lock()
+_listeners = 0
+_level_before = logging.NOTSET
+
+
+@contextmanager
+def _connecting(settings: Settings) -> Iterator[None]:
+    """Turn a client that cannot bootstrap into our error: wrong credentials are a ConfigError (retrying
+    will not help), anything else is a RetryableError; both say what the broker answered."""
+    global _listeners, _level_before
+    logger = logging.getLogger(_MANAGER_LOGGER)
+    failures = _BootstrapFailures()
+    with _listening:
+        if _listeners == 0:
+            _level_before = logger.level
+            logger.setLevel(min(logger.getEffectiveLevel(), logging.WARNING))
+        parent = logger.parent or logging.getLogger()
+        failures.shown_from = _level_before or parent.getEffectiveLevel()  # what the configuration shows
+        _listeners += 1
+        logger.addFilter(failures)
+    try:
+        yield
+    except KafkaError as exc:
+        where = settings.kafka_bootstrap_servers
+        if failures.authentication:
+            raise ConfigError(
+                f"Kafka at {where} refused the credentials of user {settings.kafka_sasl_username!r} "
+                f"(NEWSFLOW_KAFKA_SASL_*): {failures.authentication}"
+            ) from None
+        detail = f" (last error: {failures.last})" if failures.last else ""
+        raise RetryableError(f"cannot reach Kafka at {where}: {exc}{detail}") from exc
+    finally:
+        with _listening:
+            logger.removeFilter(failures)
+            _listeners -= 1
+            if _listeners == 0:
+                logger.setLevel(_level_before)
+
+
 def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
     config: dict[str, Any] = {
         **_common(settings),
@@ -54,10 +118,8 @@ def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "max_block_ms": 15_000,  # a missing topic or an absent broker surfaces in seconds, not a minute
     }
     config.update(overrides)
-    try:
+    with _connecting(settings):
         return KafkaProducer(**config)
-    except KafkaError as exc:
-        raise RetryableError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}") from exc
 
 
 def consumer(settings: Settings, group: str | None, topics: Sequence[str] = (), **overrides: Any) -> KafkaConsumer:
@@ -76,18 +138,14 @@ def consumer(settings: Settings, group: str | None, topics: Sequence[str] = (), 
         "max_poll_interval_ms": 300_000,
     }
     config.update(overrides)
-    try:
+    with _connecting(settings):
         return KafkaConsumer(*topics, **config)
-    except KafkaError as exc:
-        raise RetryableError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}") from exc
 
 
 @contextmanager
 def admin(settings: Settings, timeout_ms: int = 10_000) -> Iterator[KafkaAdminClient]:
-    try:
+    with _connecting(settings):
         client = KafkaAdminClient(**_common(settings), request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms)
-    except KafkaError as exc:
-        raise RetryableError(f"cannot reach Kafka at {settings.kafka_bootstrap_servers}: {exc}") from exc
     try:
         yield client
     finally:
@@ -125,7 +183,7 @@ def ping(settings: Settings, timeout_ms: int = 3_000) -> bool:
         with admin(settings, timeout_ms) as client:
             client.describe_cluster()
         return True
-    except (RetryableError, KafkaError, OSError):
+    except (RetryableError, ConfigError, KafkaError, OSError):
         return False
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -32,6 +33,41 @@ def address(settings: Settings) -> str:
     return f"{host}:{port}"
 
 
+SASL_USER = "newsflow"
+
+
+def sasl_address(settings: Settings) -> str:
+    """The SASL_PLAINTEXT listener (mechanism PLAIN, user `SASL_USER`): client port + 2, loopback only.
+
+    It lets the pipeline's SASL settings be exercised against the real broker; the pipeline itself
+    uses the plain listener.
+    """
+    host, port = settings.kafka_host_port
+    return f"{host}:{port + 2}"
+
+
+def _sasl_password_file(settings: Settings) -> Path:
+    return home(settings) / "sasl.password"
+
+
+def _ensure_sasl_password(settings: Settings) -> str:
+    file = _sasl_password_file(settings)
+    if not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.touch(mode=0o600)
+        file.chmod(0o600)
+        file.write_text(secrets.token_urlsafe(18))
+    return file.read_text().strip()
+
+
+def sasl_password(settings: Settings) -> str:
+    """The password of `SASL_USER`, made once when the broker is first configured (under its state folder)."""
+    file = _sasl_password_file(settings)
+    if not file.exists():
+        raise ServiceError(f"no SASL password at {file}: the local broker of this state folder was never started")
+    return file.read_text().strip()
+
+
 def version(settings: Settings) -> str | None:
     return KAFKA_VERSION if process(settings).pid() is not None and kafka.ping(settings) else None
 
@@ -39,15 +75,23 @@ def version(settings: Settings) -> str | None:
 def render_properties(settings: Settings) -> str:
     host, port = settings.kafka_host_port
     controller = f"{host}:{port + 1}"
+    sasl = sasl_address(settings)
+    # Only the broker's own admin and `SASL_USER` exist; the password never leaves the state folder.
+    jaas = (
+        'org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" '
+        f'password="{secrets.token_urlsafe(18)}" user_{SASL_USER}="{_ensure_sasl_password(settings)}";'
+    )
     lines = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.bootstrap.servers": controller,
-        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{controller}",
-        "advertised.listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{controller}",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{controller},SASL_PLAINTEXT://{sasl}",
+        "advertised.listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{controller},SASL_PLAINTEXT://{sasl}",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas,
         "log.dirs": str(home(settings) / "data"),
         "auto.create.topics.enable": "false",
         "num.partitions": str(settings.topic_partitions),
@@ -93,6 +137,8 @@ def start(settings: Settings) -> None:
         lib = maven.build("kafka", ["dependency:copy-dependencies"], settings.cache_dir, proc.log_file)
         home(settings).mkdir(parents=True, exist_ok=True)
         props = properties_file(settings)
+        props.touch(mode=0o600)
+        props.chmod(0o600)  # it holds the SASL password
         props.write_text(render_properties(settings))
         _format_storage(settings, lib, props, proc)
         proc.start(_java(settings, lib, "kafka.Kafka", str(props)), env=dict(os.environ), cwd=home(settings))
