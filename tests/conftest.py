@@ -68,6 +68,10 @@ def _remove(settings: Settings) -> None:
             doomed = [t for t in settings.topics if t in existing]
             if doomed:
                 admin.delete_topics(doomed)
+            ours = {settings.group_normalize, settings.group_index}
+            groups = [g for g in (str(g["group_id"]) for g in admin.list_groups()) if g in ours]
+            if groups:
+                admin.delete_groups(groups)
     except Exception:  # noqa: BLE001 - clean-up must never fail a test
         pass
     try:
