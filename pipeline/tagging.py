@@ -4,7 +4,8 @@ Tags are editorial: the source's default tags, then the item's own tags and cate
 de-duplicated case-insensitively (the first spelling wins).
 
 Keywords are extracted:
-- Chinese: rjieba (the Rust port of jieba) segments the text; candidate words have two or more
+- Chinese: rjieba (the Rust port of jieba), taught the current terms of `normalize/zh_terms.txt`,
+  segments the text; candidate words have two or more
   characters, contain a letter, are not stopwords and do not start with a digit when they contain
   Han (`5月`, `8个`). Frequent candidates that nearly always occur together (`跨境`+`电商`) are
   merged into one phrase (`跨境电商`), because jieba's dictionary splits many current compounds;
@@ -73,6 +74,21 @@ def merge_tags(*groups: Iterable[str]) -> list[str]:
     return merged
 
 
+TERMS_FILE = Path(__file__).parent / "normalize" / "zh_terms.txt"
+
+
+@cache
+def segmenter_terms() -> tuple[str, ...]:
+    """Teach the segmenter the terms of `TERMS_FILE` it does not know (once); the terms added."""
+    added: list[str] = []
+    for line in TERMS_FILE.read_text(encoding="utf-8").splitlines():
+        term = line.split("#", 1)[0].strip()
+        if term and not rjieba.has_word(term):
+            rjieba.add_word(term, None, None)
+            added.append(term)
+    return tuple(added)
+
+
 @cache
 def idf_table() -> tuple[dict[str, float], float, float]:
     """jieba's IDF table (word -> idf), its median and its maximum, read once from the jieba package."""
@@ -139,6 +155,7 @@ def _weight(word: str) -> float:
 
 
 def chinese_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
+    segmenter_terms()
     counts = Counter(rjieba.cut(text))
     if len(_WEIGHTS) > _WEIGHTS_MAX:
         _WEIGHTS.clear()

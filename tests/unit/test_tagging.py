@@ -7,7 +7,7 @@ import rjieba
 
 from pipeline.normalize.html_text import html_to_text
 from pipeline.normalize.stopwords import CHINESE, ENGLISH
-from pipeline.tagging import KEYWORD_LIMIT, idf_table, keywords, merge_tags
+from pipeline.tagging import KEYWORD_LIMIT, idf_table, keywords, merge_tags, segmenter_terms
 from tests.unit.conftest import SEED, SEED_TITLE
 
 
@@ -66,18 +66,29 @@ def test_keyword_limit(seed_text: str, limit: int) -> None:
 
 
 def test_words_that_go_together_become_a_phrase() -> None:
-    assert rjieba.cut("跨境电商") == ["跨境", "电商"]  # the dictionary splits the compound
-    text = "跨境电商发展迅速。" * 4 + "电商平台很多。"
+    segmenter_terms()
+    assert rjieba.cut("智慧港口") == ["智慧", "港口"]  # the dictionary splits the compound
+    text = "智慧港口发展迅速。智慧港口建设加快。智慧港口投资增加。智慧港口订单增长。港口平台很多。"
     found = keywords(text, "zh")
-    assert "跨境电商" in found
-    assert "跨境" not in found  # every 跨境 went into the phrase
+    assert "智慧港口" in found
+    assert "智慧" not in found  # every 智慧 went into the phrase
 
 
 def test_words_that_only_sometimes_meet_stay_apart() -> None:
-    text = "跨境电商。" * 3 + "跨境物流。" * 4 + "电商平台。" * 4
+    text = "智慧港口。" * 3 + "智慧物流。" * 4 + "港口平台。" * 4
     found = keywords(text, "zh")
-    assert "跨境电商" not in found
-    assert "跨境物流" in found and "电商平台" in found
+    assert "智慧港口" not in found
+    assert "智慧物流" in found and "港口平台" in found
+
+
+def test_the_segmenter_keeps_current_terms_whole() -> None:
+    added = segmenter_terms()
+    assert "科创板" in added and "大湾区" in added
+    assert segmenter_terms() is added  # taught once
+    assert rjieba.cut("2019年科创板开市") == ["2019", "年", "科创板", "开市"]  # not 年科 + 创板
+    assert rjieba.cut("粤港澳大湾区跨境理财通扩容") == ["粤港澳大湾区", "跨境理财通", "扩容"]
+    found = keywords("科创板开市五周年。2019年科创板开市以来，科创板公司研发投入保持高位。", "zh")
+    assert found[0] == "科创板" and "年科" not in found and "创板" not in found
 
 
 def test_fragments_of_a_longer_keyword_are_dropped() -> None:
