@@ -6,7 +6,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -55,14 +54,12 @@ def test_the_pipeline_clients_authenticate_and_carry_messages(stack: Settings, i
 
 def test_wrong_credentials_are_a_config_error_that_says_so(isolated: Settings) -> None:
     settings = _sasl(isolated, "not-the-password")
-    started = time.monotonic()
     with pytest.raises(ConfigError) as raised, kafka.admin(settings, timeout_ms=5_000):
         pass
     message = str(raised.value)
     assert "refused the credentials" in message and repr(kafka_broker.SASL_USER) in message
     assert "Invalid username or password" in message
     assert "not-the-password" not in message
-    assert time.monotonic() - started < 30
     assert kafka.ping(settings, timeout_ms=2_000) is False
 
 
