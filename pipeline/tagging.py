@@ -90,8 +90,8 @@ def segmenter_terms() -> tuple[str, ...]:
 
 
 @cache
-def idf_table() -> tuple[dict[str, float], float, float]:
-    """jieba's IDF table (word -> idf), its median and its maximum, read once from the jieba package."""
+def idf_table() -> tuple[dict[str, float], float]:
+    """jieba's IDF table (word -> idf) and its median, read once from the jieba package."""
     spec = importlib.util.find_spec("jieba")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the jieba package (which ships the IDF table) is not installed")
@@ -102,12 +102,11 @@ def idf_table() -> tuple[dict[str, float], float, float]:
             word, _, value = line.rstrip("\n").partition(" ")
             if word and value:
                 table[word] = float(value)
-    return table, statistics.median(table.values()), max(table.values())
+    return table, statistics.median(table.values())
 
 
-@lru_cache(maxsize=1 << 16)
 def _is_candidate(word: str) -> bool:
-    """Can this token be a keyword? (Pure; cached because the same words recur in every article.)"""
+    """Can this token be a keyword? (Its answer is cached with the word's weight, in `_WEIGHTS`.)"""
     if len(word) < 2 or word in CHINESE or not _LETTER.search(word):
         return False
     if _HAN.search(word):
@@ -150,7 +149,7 @@ def _weight(word: str) -> float:
     """The IDF of a candidate word, 0.0 for a token that cannot be a keyword."""
     if not _is_candidate(word):
         return 0.0
-    table, median, _ = idf_table()
+    table, median = idf_table()
     return table.get(word, median)
 
 
@@ -174,7 +173,7 @@ def chinese_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
                 frequent.append((word, n))
     # Most frequent first; the stable sort keeps ties in order of first occurrence.
     by_count = dict(sorted(frequent, key=itemgetter(1), reverse=True))
-    table, median, _ = idf_table()
+    table, median = idf_table()
     for a, b, n in _phrases(text, by_count):
         # The words of a merged phrase keep only their other occurrences.
         scores[a] = by_count[a] * weights[a]
