@@ -1,31 +1,37 @@
-"""One poll of one source: fetch, parse, push what is new or changed, remember what was pushed.
+"""One poll of one source: list it, push what is new or changed, remember what was pushed.
 
-The same code path serves `newsflow poll` and the Airflow DAGs. Polling state is saved only
-after every pushed message was acknowledged by Kafka, so a crash re-pushes (at-least-once)
-and never forgets.
+The same code path serves `newsflow poll` and the Airflow DAGs. How a source is read depends on
+its type and lives in that type's module (`pipeline.polling.<type>`), found in `LISTERS`; everything
+after the listing is the same for every type. Polling state is saved only after every pushed message
+was acknowledged by Kafka, so a crash re-pushes (at-least-once) and never forgets.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.deadletter import dead_letter
 from pipeline.emit import Emitter
-from pipeline.errors import NewsflowError, PermanentError, RetryableError
+from pipeline.errors import ConfigError, NewsflowError
+from pipeline.polling import feed as feed_type
+from pipeline.polling import jekyll as jekyll_type
+from pipeline.polling.listing import MAX_SOURCE_DELAY_S, Fetcher, Listing, ListItems, PollContext
 from pipeline.retry import backoff_s
-from pipeline.sources import feed, jekyll
 from pipeline.sources.catalog import SourceConfig
-from pipeline.sources.fetch import FetchLimits, FetchRetryable, fetch
-from pipeline.state import FileStamp, SourceState, StateStore, utcnow
-from schemas.models import RawItem, SourceType, Stage
+from pipeline.sources.fetch import PUBLIC_ONLY, AddressPolicy, FetchLimits, FetchResult, FetchRetryable, fetch
+from pipeline.state import SourceState, StateStore, utcnow
+from schemas.models import RawItem, SourceType, Stage, Validators
 
-# A source may ask to be polled less often (ttl, max-age, Retry-After), but never for longer than this.
-MAX_SOURCE_DELAY_S = 6 * 3600
+log = logging.getLogger("newsflow.poll")
+
+# How each `type:` of the sources file is read. A new source type adds its module and one line here.
+LISTERS: dict[SourceType, ListItems] = {
+    SourceType.FEED: feed_type.list_items,
+    SourceType.JEKYLL: jekyll_type.list_items,
+}
 
 
 @dataclass
@@ -36,6 +42,7 @@ class PollReport:
     unchanged: int = 0
     failed: int = 0
     deferred: int = 0
+    deleted: int = 0
     not_modified: bool = False
     skipped: str | None = None
     dry_run: bool = False
@@ -49,6 +56,7 @@ class PollReport:
             return f"{self.source_id}: skipped ({self.skipped})"
         extra = " (not modified)" if self.not_modified else ""
         extra += f", {self.deferred} deferred to the next poll" if self.deferred else ""
+        extra += f", {self.deleted} deleted at the source (kept in the index)" if self.deleted else ""
         extra += " [dry run: nothing pushed]" if self.dry_run else ""
         return (
             f"{self.source_id}: fetched={self.fetched} new={self.new} unchanged={self.unchanged} "
@@ -65,6 +73,23 @@ def limits(settings: Settings) -> FetchLimits:
     )
 
 
+def fetcher(settings: Settings, policy: AddressPolicy = PUBLIC_ONLY) -> Fetcher:
+    """The HTTP client with the settings' limits and `policy` bound."""
+    bound = limits(settings)
+
+    def get(url: str, *, validators: Validators | None, trusted: bool) -> FetchResult:
+        return fetch(url, limits=bound, validators=validators, trusted=trusted, policy=policy)
+
+    return get
+
+
+def lister(source_type: SourceType) -> ListItems:
+    try:
+        return LISTERS[source_type]
+    except KeyError:
+        raise ConfigError(f"source type {source_type.value!r} cannot be polled by this version") from None
+
+
 def poll_source(
     source: SourceConfig,
     settings: Settings,
@@ -74,20 +99,21 @@ def poll_source(
     force: bool = False,
     dry_run: bool = False,
     now: datetime | None = None,
+    policy: AddressPolicy = PUBLIC_ONLY,
 ) -> PollReport:
     now = now or utcnow()
     report = PollReport(source.id, dry_run=dry_run)
+    list_items = lister(source.type)
     with store.locked(source.id):
         state = store.load(source.id)
         due = _not_due_reason(state, now)
         if due and not force:
             report.skipped = due
             return report
+        context = PollContext(settings=settings, now=now, fetch=fetcher(settings, policy), force=force, policy=policy)
         try:
-            if source.type is SourceType.FEED:
-                updated = _poll_feed(source, settings, emitter, state, report, force=force, now=now)
-            else:
-                updated = _poll_jekyll(source, settings, emitter, state, report, force=force, now=now)
+            listing = list_items(source, state, context)
+            updated = _emit(source, state, listing, emitter, report, force=force)
             emitter.flush()
         except NewsflowError as exc:
             if not dry_run:
@@ -107,6 +133,46 @@ def poll_source(
                 ),
             )
     return report
+
+
+def _emit(
+    source: SourceConfig, state: SourceState, listing: Listing, emitter: Emitter, report: PollReport, *, force: bool
+) -> SourceState:
+    """Send what is new or changed and the dead letters; the state to save once they are acknowledged."""
+    report.fetched = listing.fetched
+    report.unchanged = listing.unchanged
+    report.deferred = listing.deferred
+    report.not_modified = listing.not_modified
+    pushed = dict(state.pushed)
+    for item in listing.items:
+        _push(item, pushed, emitter, report, force)
+    for rejected in listing.rejected:
+        report.failed += 1
+        report.errors.append(f"{rejected.where}: {rejected.reason}")
+        emitter.dead(
+            dead_letter(
+                Stage.POLL,
+                rejected.error_type,
+                rejected.reason,
+                rejected.payload,
+                source_id=source.id,
+                details=rejected.details,
+            )
+        )
+    for gone in listing.deleted:
+        report.deleted += 1
+        log.warning("post deleted at the source, kept in the index: %s", gone, extra={"source_id": source.id})
+    return listing.state.model_copy(update={"pushed": pushed})
+
+
+def _push(item: RawItem, pushed: dict[str, str], emitter: Emitter, report: PollReport, force: bool) -> None:
+    """Send `item` unless the same content was pushed already (before, or earlier in this poll)."""
+    if not force and pushed.get(item.item_id) == item.content_hash:
+        report.unchanged += 1
+        return
+    emitter.raw(item)
+    pushed[item.item_id] = item.content_hash
+    report.new += 1
 
 
 def _not_due_reason(state: SourceState, now: datetime) -> str | None:
@@ -132,128 +198,3 @@ def _failed(state: SourceState, exc: NewsflowError, now: datetime) -> SourceStat
             "next_attempt_at": now + timedelta(seconds=wait),
         }
     )
-
-
-def _push(
-    item: RawItem, state: SourceState, pushed: dict[str, str], emitter: Emitter, report: PollReport, force: bool
-) -> None:
-    report.fetched += 1
-    if not force and state.pushed.get(item.item_id) == item.content_hash:
-        report.unchanged += 1
-        return
-    emitter.raw(item)
-    pushed[item.item_id] = item.content_hash
-    report.new += 1
-
-
-def _poll_feed(
-    source: SourceConfig,
-    settings: Settings,
-    emitter: Emitter,
-    state: SourceState,
-    report: PollReport,
-    *,
-    force: bool,
-    now: datetime,
-) -> SourceState:
-    assert source.url is not None
-    result = fetch(
-        source.url, limits=limits(settings), validators=None if force else state.validators, trusted=source.trusted
-    )
-    if result.not_modified or result.content is None:
-        report.not_modified = True
-        return state.model_copy(update={"min_interval_s": _bounded(result.max_age_s)})
-    parsed = feed.parse(
-        result.content,
-        source.info(),
-        fetched_at=now,
-        base_url=result.url,
-        validators=result.validators,
-        max_items=settings.max_items_per_poll,
-        max_item_bytes=settings.max_item_bytes,
-    )
-    pushed = dict(state.pushed)
-    for item in parsed.items:
-        _push(item, state, pushed, emitter, report, force)
-    for skip in parsed.skipped:
-        report.failed += 1
-        report.errors.append(f"entry #{skip.position}: {skip.reason}")
-        emitter.dead(
-            dead_letter(
-                Stage.POLL,
-                "invalid_entry",
-                skip.reason,
-                skip.model_dump_json(),
-                source_id=source.id,
-                details={"url": source.url, "position": skip.position},
-            )
-        )
-    report.deferred = parsed.dropped
-    interval = max(filter(None, [result.max_age_s, (parsed.ttl or 0) * 60]), default=None)
-    return state.model_copy(
-        update={"validators": result.validators, "pushed": pushed, "min_interval_s": _bounded(interval)}
-    )
-
-
-def _bounded(seconds: int | None) -> int | None:
-    return min(seconds, MAX_SOURCE_DELAY_S) if seconds else None
-
-
-def _post_files(folder: Path) -> Iterator[Path]:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
-            yield path
-
-
-def _poll_jekyll(
-    source: SourceConfig,
-    settings: Settings,
-    emitter: Emitter,
-    state: SourceState,
-    report: PollReport,
-    *,
-    force: bool,
-    now: datetime,
-) -> SourceState:
-    assert source.path is not None
-    if not source.path.is_dir():
-        raise PermanentError(f"{source.path} is not a folder of posts")
-    started = time.monotonic()
-    pushed, files = dict(state.pushed), dict(state.files)
-    handled = 0
-    for path in _post_files(source.path):
-        stat = path.stat()
-        key = str(path)
-        stamp = files.get(key)
-        if not force and stamp and stamp.size == stat.st_size and stamp.mtime_ns == stat.st_mtime_ns:
-            report.fetched += 1
-            report.unchanged += 1
-            continue
-        if handled >= settings.max_items_per_poll or time.monotonic() - started > settings.max_poll_seconds:
-            report.deferred += 1
-            continue
-        handled += 1
-        data = _read_capped(path, settings.max_item_bytes)
-        try:
-            item = jekyll.parse(data, source.info(), path=key, fetched_at=now, max_bytes=settings.max_item_bytes)
-        except PermanentError as exc:
-            report.fetched += 1
-            report.failed += 1
-            report.errors.append(f"{path.name}: {exc}")
-            emitter.dead(
-                dead_letter(Stage.POLL, type(exc).__name__, str(exc), data, source_id=source.id, details={"path": key})
-            )
-            files[key] = FileStamp(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
-            continue
-        _push(item, state, pushed, emitter, report, force)
-        files[key] = FileStamp(size=stat.st_size, mtime_ns=stat.st_mtime_ns, item_id=item.item_id)
-    return state.model_copy(update={"pushed": pushed, "files": files})
-
-
-def _read_capped(path: Path, cap: int) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(cap + 1)
-    except OSError as exc:
-        raise RetryableError(f"cannot read {path}: {exc.strerror}") from None
-    return data

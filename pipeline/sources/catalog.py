@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -45,19 +46,10 @@ class SourceConfig(BaseModel):
 
     @model_validator(mode="after")
     def _location(self) -> Self:
-        if self.type is SourceType.FEED:
-            if not self.url or self.path:
-                raise ValueError("a feed source needs `url` (http, https or file://) and no `path`")
-            scheme = urlsplit(self.url).scheme
-            if scheme not in ("http", "https", "file"):
-                raise ValueError(f"url scheme {scheme!r} is not supported (http, https, file)")
-            if scheme == "file" and not self.trusted:
-                raise ValueError("a file:// url reads the local disk: mark the source `trusted: true`")
-        else:
-            if not self.path or self.url:
-                raise ValueError("a jekyll source needs `path` (a folder of posts) and no `url`")
-            if not self.trusted:
-                raise ValueError("a jekyll source reads the local disk: mark the source `trusted: true`")
+        rule = _LOCATION_RULES.get(self.type)
+        if rule is None:
+            raise ValueError(f"type {self.type.value!r} has no location rules")
+        rule(self)
         return self
 
     @property
@@ -86,6 +78,30 @@ class SourceConfig(BaseModel):
             tags=list(self.tags),
             language=self.language,
         )
+
+
+def _feed_location(source: SourceConfig) -> None:
+    if not source.url or source.path:
+        raise ValueError("a feed source needs `url` (http, https or file://) and no `path`")
+    scheme = urlsplit(source.url).scheme
+    if scheme not in ("http", "https", "file"):
+        raise ValueError(f"url scheme {scheme!r} is not supported (http, https, file)")
+    if scheme == "file" and not source.trusted:
+        raise ValueError("a file:// url reads the local disk: mark the source `trusted: true`")
+
+
+def _folder_location(source: SourceConfig) -> None:
+    if not source.path or source.url:
+        raise ValueError("a jekyll source needs `path` (a folder of posts) and no `url`")
+    if not source.trusted:
+        raise ValueError("a jekyll source reads the local disk: mark the source `trusted: true`")
+
+
+# What each source type needs in `url` / `path` (and its own fields); raises ValueError with the reason.
+_LOCATION_RULES: dict[SourceType, Callable[[SourceConfig], None]] = {
+    SourceType.FEED: _feed_location,
+    SourceType.JEKYLL: _folder_location,
+}
 
 
 def parse_sources(data: Any, base_dir: Path, origin: str = "sources file") -> list[SourceConfig]:
