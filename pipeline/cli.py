@@ -31,9 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     poll.add_argument("--force", action="store_true", help="push everything the source lists, even if unchanged")
     poll.add_argument("--dry-run", action="store_true", help="fetch and parse, push nothing")
 
-    worker = sub.add_parser("worker", help="run a consumer worker")
-    worker.add_argument("kind", choices=["normalize", "index"])
-    worker.add_argument("--until-idle", type=float, metavar="SECONDS", help="exit after this long with no messages")
+    worker = sub.add_parser("worker", help="run a stage's consumer worker, or every stage in one process (all)")
+    worker.add_argument("kind", choices=["normalize", "index", "all"])
+    worker.add_argument(
+        "--until-idle", type=float, metavar="SECONDS", help="exit after this long with no messages (all: in any stage)"
+    )
     worker.add_argument("--metrics-port", type=int, default=0, metavar="N", help="serve Prometheus /metrics (0: off)")
     worker.add_argument("--metrics-host", default="127.0.0.1", help="address for /metrics (default: loopback only)")
 

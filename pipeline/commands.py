@@ -94,14 +94,23 @@ def worker(
 ) -> int:
     from pipeline import metrics as worker_metrics
     from pipeline.workers.consume import StopFlag
-    from pipeline.workers.main import run_indexer, run_normalizer
+    from pipeline.workers.main import run_all, run_stage
+    from pipeline.workers.stages import STAGES
 
     stop = StopFlag()
     stop.install()
-    runner = run_normalizer if kind == "normalize" else run_indexer
+    if kind == "all":
+        views, served = worker_metrics.serve_many(list(STAGES), metrics_port, metrics_host)
+        try:
+            every = run_all(settings, until_idle_s=until_idle, stop=stop, metrics=views)
+        finally:
+            served.close()
+        for name, stats in every.items():
+            print(f"{name}: {stats.records} records in {stats.batches} batches, {stats.retries} retries")
+        return 0
     metrics = worker_metrics.serve(kind, metrics_port, metrics_host)
     try:
-        stats = runner(settings, until_idle_s=until_idle, stop=stop, metrics=metrics)
+        stats = run_stage(settings, kind, until_idle_s=until_idle, stop=stop, metrics=metrics)
     finally:
         metrics.close()
     print(f"{kind}: {stats.records} records in {stats.batches} batches, {stats.retries} retries")

@@ -11,7 +11,7 @@ from pipeline.emit import KafkaEmitter
 from pipeline.progress import track
 from pipeline.sources.catalog import load_sources
 from pipeline.stack import airflow_server, manager
-from pipeline.workers.main import run_indexer, run_normalizer
+from pipeline.workers.main import run_all
 
 SAMPLE_QUERY = "跨境电商综试区"
 
@@ -32,13 +32,13 @@ def _cell(text: str, width: int) -> str:
 
 
 def run_demo(settings: Settings) -> int:
-    print("== 1/5 local stack (Kafka, Elasticsearch, Airflow)")
+    print("== 1/4 local stack (Kafka, Elasticsearch, Airflow)")
     manager.up(settings)
     kafka.ensure_topics(settings)
     es = search.client(settings)
     search.ensure_index(es, settings)
 
-    print(f"\n== 2/5 poll the sources in {settings.sources}")
+    print(f"\n== 2/4 poll the sources in {settings.sources}")
     emitter = KafkaEmitter(settings)
     try:
         sources = [s for s in load_sources(settings.sources) if s.enabled]
@@ -47,15 +47,13 @@ def run_demo(settings: Settings) -> int:
     finally:
         emitter.close()
 
-    print("\n== 3/5 normalize (news.raw -> news.articles)")
-    stats = run_normalizer(settings, until_idle_s=3.0)
-    print(f"  normalized {stats.records} raw items")
-    print("\n== 4/5 index (news.articles -> Elasticsearch)")
-    stats = run_indexer(settings, until_idle_s=3.0)
-    print(f"  indexed {stats.records} articles")
+    print("\n== 3/4 every stage until idle (`newsflow worker all --until-idle 3`)")
+    every = run_all(settings, until_idle_s=3.0)
+    for name, stats in every.items():
+        print(f"  {name}: {stats.records} messages in {stats.batches} batches")
     es.indices.refresh(index=settings.index_alias)
 
-    print(f"\n== 5/5 what is in the index ({settings.index_alias})")
+    print(f"\n== 4/4 what is in the index ({settings.index_alias})")
     docs = es.search(index=settings.index_alias, size=50, sort=[{"published_at": {"order": "desc"}}])["hits"]["hits"]
     print(f"  {_cell('published (UTC)', 21)}{_cell('lang', 6)}{_cell('outlet', 20)}{_cell('title', 50)}keywords")
     for hit in docs:

@@ -82,58 +82,78 @@ class NoMetrics:
 NO_METRICS: Metrics = NoMetrics()
 
 
-class PrometheusMetrics:
-    """The metrics of one worker, in a registry of its own."""
+class _Families:
+    """The metric families of one registry; each worker's `PrometheusMetrics` fills in its own `worker` label."""
 
-    def __init__(self, worker: str, registry: CollectorRegistry | None = None) -> None:
-        self.worker = worker
-        self.registry = registry or CollectorRegistry()
-        ProcessCollector(registry=self.registry)
-        r, w = self.registry, ("worker",)
-        self._consumed = Counter("newsflow_messages_consumed", "Messages read from a topic.", [*w, "topic"], registry=r)
-        self._produced = Counter(
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        ProcessCollector(registry=registry)
+        r, w = registry, ("worker",)
+        self.consumed = Counter("newsflow_messages_consumed", "Messages read from a topic.", [*w, "topic"], registry=r)
+        self.produced = Counter(
             "newsflow_messages_produced", "Messages written to a topic and acknowledged.", [*w, "topic"], registry=r
         )
-        self._failed = Counter(
+        self.failed = Counter(
             "newsflow_messages_failed", "Messages read from a topic that were dead-lettered.", [*w, "topic"], registry=r
         )
-        self._batch = Histogram(
+        self.batch = Histogram(
             "newsflow_batch_size", "Messages per batch handled.", w, buckets=BATCH_BUCKETS, registry=r
-        ).labels(worker)
-        self._retries = Counter("newsflow_retries", "Retries after transient failures.", [*w, "scope"], registry=r)
-        self._bulk = Histogram(
+        )
+        self.retries = Counter("newsflow_retries", "Retries after transient failures.", [*w, "scope"], registry=r)
+        self.bulk = Histogram(
             "newsflow_bulk_request_seconds",
             "Duration of one bulk request to the index.",
             w,
             buckets=BULK_BUCKETS,
             registry=r,
-        ).labels(worker)
-        self._documents = Counter(
+        )
+        self.documents = Counter(
             "newsflow_documents_indexed",
             "Documents written (stored) or older than the indexed copy (stale).",
             [*w, "result"],
             registry=r,
         )
-        self._since_published = Histogram(
+        self.since_published = Histogram(
             "newsflow_freshness_published_seconds",
             "Seconds from an article's publication to its indexing.",
             w,
             buckets=PUBLISHED_BUCKETS,
             registry=r,
-        ).labels(worker)
-        self._since_fetched = Histogram(
+        )
+        self.since_fetched = Histogram(
             "newsflow_freshness_fetched_seconds",
             "Seconds from an article's fetch to its indexing.",
             w,
             buckets=FETCHED_BUCKETS,
             registry=r,
-        ).labels(worker)
-        self._lag = Gauge(
+        )
+        self.lag = Gauge(
             "newsflow_consumer_lag_messages",
             "Messages on the assigned partitions not yet read, per topic.",
             [*w, "topic"],
             registry=r,
         )
+
+
+class PrometheusMetrics:
+    """The metrics of one worker, in a registry of its own."""
+
+    def __init__(
+        self, worker: str, registry: CollectorRegistry | None = None, families: _Families | None = None
+    ) -> None:
+        self.worker = worker
+        if families is None:
+            families = _Families(registry or CollectorRegistry())
+        self.registry = families.registry
+        f = families
+        self._consumed, self._produced, self._failed = f.consumed, f.produced, f.failed
+        self._batch = f.batch.labels(worker)
+        self._retries = f.retries
+        self._bulk = f.bulk.labels(worker)
+        self._documents = f.documents
+        self._since_published = f.since_published.labels(worker)
+        self._since_fetched = f.since_fetched.labels(worker)
+        self._lag = f.lag
         for scope in ("batch", "documents"):  # present, at zero, from the first scrape
             self._retries.labels(worker, scope)
         self._server: WSGIServer | None = None
@@ -189,3 +209,20 @@ def serve(worker: str, port: int, host: str = "127.0.0.1") -> Metrics:
     metrics = PrometheusMetrics(worker)
     metrics.serve(port, host)
     return metrics
+
+
+def serve_many(workers: Sequence[str], port: int, host: str = "127.0.0.1") -> tuple[dict[str, Metrics], Metrics]:
+    """Metrics of several workers of one process (`worker all`) in one registry served on `host:port`:
+    each worker's own view, and the one to close. All no-ops when `port` is 0."""
+    if not port:
+        return dict.fromkeys(workers, NO_METRICS), NO_METRICS
+    families = _Families(CollectorRegistry())
+    views: dict[str, Metrics] = {}
+    first: PrometheusMetrics | None = None
+    for worker in workers:
+        view = PrometheusMetrics(worker, families=families)
+        first = first or view
+        views[worker] = view
+    assert first is not None
+    first.serve(port, host)
+    return views, first

@@ -26,6 +26,7 @@ from pipeline.retry import backoff_s
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Sequence[Any]], object]
+STARTING_S = 30.0  # most seconds a stage of `worker all` counts as busy while it waits for its partitions
 
 
 class Interrupted(NewsflowError):
@@ -56,6 +57,44 @@ class StopFlag:
         signal.signal(signal.SIGINT, _handler)
 
 
+class Activity:
+    """Whether the stages running in one process (`worker all`) have work in hand, and since when they have none.
+
+    A stage is busy from the moment a poll returns records until their batch is committed, and while it
+    holds work it postponed (`waiting`). `idle_for` is 0 while any stage is busy, else the seconds since
+    the last batch ended: what a stage produced is polled by the next one well within a second.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._waiting: dict[str, int] = {}
+        self._last = clock()
+
+    def begin(self) -> None:
+        with self._lock:
+            self._busy += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            self._last = self._clock()
+
+    def waiting(self, stage: str, count: int) -> None:
+        """`stage` holds `count` postponed records (0: none)."""
+        with self._lock:
+            if count != self._waiting.get(stage, 0):
+                self._last = self._clock()
+            self._waiting[stage] = count
+
+    def idle_for(self) -> float:
+        with self._lock:
+            if self._busy or any(self._waiting.values()):
+                return 0.0
+            return max(0.0, self._clock() - self._last)
+
+
 @dataclass
 class LoopStats:
     batches: int = 0
@@ -75,15 +114,25 @@ def run(
     on_batch: Callable[[LoopStats], None] | None = None,
     metrics: Metrics = NO_METRICS,
     lag_every_s: float = 5.0,
+    activity: Activity | None = None,
 ) -> LoopStats:
+    """Poll, handle and commit until `stop` (or `until_idle_s` without records).
+
+    With `activity` (several stages in one process), the caller has called `activity.begin()` for this
+    stage's start: it ends once the consumer has its partitions (or after `STARTING_S` without any).
+    """
     stats = LoopStats()
-    idle_since = time.monotonic()
+    idle_since = started_at = time.monotonic()
+    starting = activity is not None
     lag_at = float("-inf")
     while not stop.is_set():
         if time.monotonic() - lag_at >= lag_every_s:
             lag_at = time.monotonic()
             _report_lag(consumer, metrics)
         polled = consumer.poll(timeout_ms=poll_timeout_ms, max_records=max_records)
+        if activity and starting and (consumer.assignment() or time.monotonic() - started_at > STARTING_S):
+            starting = False
+            activity.end()
         records = [record for batch in polled.values() for record in batch]
         for tp, batch in polled.items():
             metrics.consumed(tp.topic, len(batch))
@@ -92,23 +141,33 @@ def run(
                 break
             continue
         metrics.batch(len(records))
-        if not _handle_with_retry(handle, records, stop, stats, metrics):
-            break  # stopped while retrying: abandon the batch uncommitted
+        if activity:
+            activity.begin()
         try:
-            consumer.commit()
-        except CommitFailedError as exc:
-            # The group rebalanced under us: the batch will be redelivered (our writes are idempotent).
-            stats.commit_failures += 1
-            log.warning("commit failed after a rebalance; batch will be redelivered: %s", exc)
-        except KafkaError as exc:
-            stats.commit_failures += 1
-            log.warning("commit failed; batch will be redelivered: %s", exc)
+            if not _handle_with_retry(handle, records, stop, stats, metrics):
+                break  # stopped while retrying: abandon the batch uncommitted
+            _commit(consumer, stats)
+        finally:
+            if activity:
+                activity.end()
         stats.batches += 1
         stats.records += len(records)
         idle_since = time.monotonic()
         if on_batch:
             on_batch(stats)
     return stats
+
+
+def _commit(consumer: Any, stats: LoopStats) -> None:
+    try:
+        consumer.commit()
+    except CommitFailedError as exc:
+        # The group rebalanced under us: the batch will be redelivered (our writes are idempotent).
+        stats.commit_failures += 1
+        log.warning("commit failed after a rebalance; batch will be redelivered: %s", exc)
+    except KafkaError as exc:
+        stats.commit_failures += 1
+        log.warning("commit failed; batch will be redelivered: %s", exc)
 
 
 def assigned_lag(consumer: Any) -> dict[str, int]:

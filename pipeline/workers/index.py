@@ -1,4 +1,4 @@
-"""`newsflow worker index`: news.articles -> bulk writes to Elasticsearch, bad documents to dead letters.
+"""The index stage: news.articles -> bulk writes to Elasticsearch, bad documents to dead letters.
 
 Offsets are committed (by the loop) only after every document of the batch is stored,
 found stale (an older copy; external versioning keeps the newer), or dead-lettered.
@@ -17,11 +17,11 @@ from elasticsearch import Elasticsearch
 from pydantic import ValidationError
 
 from pipeline.deadletter import dead_letter
-from pipeline.emit import Emitter
 from pipeline.metrics import NO_METRICS, Metrics
 from pipeline.retry import backoff_s
 from pipeline.search import BulkResult, bulk_index
 from pipeline.workers.consume import Interrupted
+from pipeline.workers.output import Output
 from schemas.models import Article, Stage
 
 log = logging.getLogger(__name__)
@@ -41,18 +41,19 @@ def handle_batch(
     records: Sequence[Any],
     es: Elasticsearch,
     index: str,
-    emitter: Emitter,
     wait: Callable[[float], bool],
     metrics: Metrics = NO_METRICS,
-) -> BulkResult:
-    """Store a batch. `wait(seconds)` sleeps between retries and returns True if asked to stop."""
+) -> Output:
+    """Store a batch; the dead letters of what could not be stored come back in the Output.
+    `wait(seconds)` sleeps between retries and returns True if asked to stop."""
+    output = Output()
     articles: list[Article] = []
     for record in records:
         try:
             articles.append(Article.model_validate_json(record.value))
         except ValidationError as exc:
             key = record.key.decode("utf-8", "replace") if record.key else None
-            emitter.dead(
+            output.dead.append(
                 dead_letter(
                     Stage.INDEX,
                     "invalid_article",
@@ -86,7 +87,7 @@ def handle_batch(
             if wait(delay):
                 raise Interrupted("stopped while retrying a batch; it stays uncommitted")
     for article, reason in total.dead:
-        emitter.dead(
+        output.dead.append(
             dead_letter(
                 Stage.INDEX,
                 "rejected_by_index",
@@ -96,6 +97,5 @@ def handle_batch(
                 item_id=article.id,
             )
         )
-    emitter.flush()
     metrics.indexed(total.stored, total.stale, datetime.now(UTC))
-    return total
+    return output

@@ -1,20 +1,72 @@
-"""Worker entry points: build clients from settings, run the loop until stopped or idle."""
+"""Worker entry points: build a stage's clients from settings and run the shared loop until stopped or idle.
+
+`run_stage` runs one stage of the table (`pipeline.workers.stages`); `run_all` runs every stage in one
+process, one thread each, and with `until_idle_s` stops them together once none has had anything to do
+for that long (what a stage produced is picked up by the next one well within a second).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from functools import partial
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from typing import Any
 
-from pipeline import kafka, search
+from pipeline import kafka
 from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
 from pipeline.metrics import NO_METRICS, Metrics
-from pipeline.workers import index, normalize
-from pipeline.workers.consume import LoopStats, StopFlag, run
+from pipeline.workers.consume import Activity, LoopStats, StopFlag, run
+from pipeline.workers.output import emit
+from pipeline.workers.stages import STAGES
 
 log = logging.getLogger(__name__)
+
+
+def run_stage(
+    settings: Settings,
+    name: str,
+    *,
+    until_idle_s: float | None = None,
+    stop: StopFlag | None = None,
+    metrics: Metrics = NO_METRICS,
+    activity: Activity | None = None,
+) -> LoopStats:
+    spec = STAGES[name]
+    stop = stop or StopFlag()
+    topics = spec.topics(settings)
+    kafka.ensure_topics(settings, list(dict.fromkeys([*settings.topics, *topics])))
+    resources = ExitStack()
+    try:
+        handler = spec.open(settings, stop, metrics)
+        resources.callback(handler.close)
+        emitter = KafkaEmitter(settings)
+        resources.callback(emitter.close)
+        consumer = kafka.consumer(
+            settings,
+            spec.group(settings),
+            topics,
+            fetch_max_wait_ms=spec.batch_wait_ms(settings),
+            fetch_min_bytes=settings.batch_min_bytes,
+        )
+        resources.callback(consumer.close, autocommit=False)
+
+        def handle(records: Sequence[Any]) -> None:
+            emit(handler.handle(records), emitter)
+
+        return run(
+            consumer,
+            _metered(handle, emitter, settings, topics[0], metrics),
+            stop=stop,
+            until_idle_s=until_idle_s,
+            max_records=spec.batch_size(settings),
+            on_batch=_progress(name),
+            metrics=metrics,
+            activity=activity,
+        )
+    finally:
+        resources.close()  # the consumer first (uncommitted), then the producer, then the handler's clients
 
 
 def run_normalizer(
@@ -24,29 +76,7 @@ def run_normalizer(
     stop: StopFlag | None = None,
     metrics: Metrics = NO_METRICS,
 ) -> LoopStats:
-    stop = stop or StopFlag()
-    kafka.ensure_topics(settings)
-    emitter = KafkaEmitter(settings)
-    consumer = kafka.consumer(
-        settings,
-        settings.group_normalize,
-        [settings.topic_raw],
-        fetch_max_wait_ms=settings.normalize_batch_wait_ms,
-        fetch_min_bytes=settings.batch_min_bytes,
-    )
-    try:
-        return run(
-            consumer,
-            _metered(partial(normalize.handle_batch, emitter=emitter), emitter, settings, settings.topic_raw, metrics),
-            stop=stop,
-            until_idle_s=until_idle_s,
-            max_records=settings.normalize_batch_size,
-            on_batch=_progress("normalize"),
-            metrics=metrics,
-        )
-    finally:
-        consumer.close(autocommit=False)
-        emitter.close()
+    return run_stage(settings, "normalize", until_idle_s=until_idle_s, stop=stop, metrics=metrics)
 
 
 def run_indexer(
@@ -56,36 +86,47 @@ def run_indexer(
     stop: StopFlag | None = None,
     metrics: Metrics = NO_METRICS,
 ) -> LoopStats:
+    return run_stage(settings, "index", until_idle_s=until_idle_s, stop=stop, metrics=metrics)
+
+
+def run_all(
+    settings: Settings,
+    *,
+    until_idle_s: float | None = None,
+    stop: StopFlag | None = None,
+    metrics: Mapping[str, Metrics] | None = None,
+) -> dict[str, LoopStats]:
+    """Every stage in this process until stopped, or until all were idle for `until_idle_s` together.
+
+    A stage that fails stops the others, and its error is raised once all have stopped.
+    """
     stop = stop or StopFlag()
-    kafka.ensure_topics(settings)
-    es = search.client(settings)
-    search.ensure_index(es, settings)
-    emitter = KafkaEmitter(settings)
-    consumer = kafka.consumer(
-        settings,
-        settings.group_index,
-        [settings.topic_articles],
-        fetch_max_wait_ms=settings.index_batch_wait_ms,
-        fetch_min_bytes=settings.batch_min_bytes,
-    )
+    activity = Activity()
+    results: dict[str, LoopStats] = {}
+    errors: list[BaseException] = []
 
-    def handle(records: Sequence[Any]) -> None:
-        index.handle_batch(records, es, settings.index_alias, emitter, wait=stop.wait, metrics=metrics)
+    def stage(name: str) -> None:
+        try:
+            results[name] = run_stage(
+                settings, name, stop=stop, metrics=(metrics or {}).get(name, NO_METRICS), activity=activity
+            )
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread once all stopped
+            errors.append(exc)
+            stop.set()
 
-    try:
-        return run(
-            consumer,
-            _metered(handle, emitter, settings, settings.topic_articles, metrics),
-            stop=stop,
-            until_idle_s=until_idle_s,
-            max_records=settings.index_batch_size,
-            on_batch=_progress("index"),
-            metrics=metrics,
-        )
-    finally:
-        consumer.close(autocommit=False)
-        emitter.close()
-        es.close()
+    threads = [threading.Thread(target=stage, args=(name,), name=f"newsflow-{name}", daemon=True) for name in STAGES]
+    for thread in threads:
+        activity.begin()  # a stage counts as busy until its consumer has its partitions
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        if until_idle_s is not None and not stop.is_set() and activity.idle_for() >= until_idle_s:
+            log.info("every stage idle for %.1fs: stopping", until_idle_s)
+            stop.set()
+        for thread in threads:
+            thread.join(0.05)
+    if errors:
+        raise errors[0]
+    return results
 
 
 def _metered(

@@ -1,4 +1,7 @@
-"""`newsflow worker normalize`: news.raw -> (pure transform) -> news.articles, bad items to dead letters."""
+"""The normalize stage: news.raw -> (pure transform) -> news.articles, bad items to dead letters.
+
+`handle` is pure: records in, articles and dead letters out.
+"""
 
 from __future__ import annotations
 
@@ -10,80 +13,74 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.deadletter import dead_letter
-from pipeline.emit import Emitter
 from pipeline.errors import PermanentError
 from pipeline.transform import to_article
-from schemas.models import RawItem, Stage
+from pipeline.workers.output import Output
+from schemas.models import Article, DeadLetter, RawItem, Stage
 
 log = logging.getLogger(__name__)
 
 
-def _source_header(record: Any) -> str | None:
+def source_header(record: Any) -> str | None:
     for name, value in record.headers or ():
         if name == "source_id":
             return bytes(value).decode("utf-8", "replace")
     return None
 
 
-def normalize_record(record: Any, emitter: Emitter, now: datetime) -> bool:
-    """Transform one raw record; emit an Article or a dead letter. True if an Article was emitted."""
+def normalize_record(record: Any, now: datetime) -> Article | DeadLetter:
+    """The Article of one raw record, or the dead letter that says why there is none."""
     key = record.key.decode("utf-8", "replace") if record.key else None
     where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
     try:
         raw = RawItem.model_validate_json(record.value)
     except ValidationError as exc:
         reason = f"not a valid RawItem: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
-        emitter.dead(
-            dead_letter(
-                Stage.NORMALIZE,
-                "invalid_raw_item",
-                reason,
-                record.value or b"",
-                source_id=_source_header(record),
-                item_id=key,
-                **where,
-            )
+        return dead_letter(
+            Stage.NORMALIZE,
+            "invalid_raw_item",
+            reason,
+            record.value or b"",
+            source_id=source_header(record),
+            item_id=key,
+            **where,
         )
-        return False
     try:
-        article = to_article(raw, normalized_at=now)
+        return to_article(raw, normalized_at=now)
     except PermanentError as exc:
-        emitter.dead(
-            dead_letter(
-                Stage.NORMALIZE,
-                type(exc).__name__,
-                str(exc),
-                record.value,
-                source_id=raw.source.id,
-                item_id=raw.item_id,
-                **where,
-            )
+        return dead_letter(
+            Stage.NORMALIZE,
+            type(exc).__name__,
+            str(exc),
+            record.value,
+            source_id=raw.source.id,
+            item_id=raw.item_id,
+            **where,
         )
-        return False
     except Exception as exc:  # a bug on one item must not stop the worker
         log.exception(
             "unexpected error normalizing %s",
             raw.item_id,
             extra={"source_id": raw.source.id, "item_id": raw.item_id, **where},
         )
-        emitter.dead(
-            dead_letter(
-                Stage.NORMALIZE,
-                "internal_error",
-                f"{type(exc).__name__}: {exc}",
-                record.value,
-                source_id=raw.source.id,
-                item_id=raw.item_id,
-                **where,
-            )
+        return dead_letter(
+            Stage.NORMALIZE,
+            "internal_error",
+            f"{type(exc).__name__}: {exc}",
+            record.value,
+            source_id=raw.source.id,
+            item_id=raw.item_id,
+            **where,
         )
-        return False
-    emitter.article(article)
-    return True
 
 
-def handle_batch(records: Sequence[Any], emitter: Emitter) -> None:
-    now = datetime.now(UTC)
+def handle(records: Sequence[Any], now: datetime | None = None) -> Output:
+    now = now or datetime.now(UTC)
+    output = Output()
     for record in records:
-        normalize_record(record, emitter, now)
-    emitter.flush()
+        result = normalize_record(record, now)
+        if isinstance(result, Article):
+            output.articles.append(result)
+        else:
+            output.dead.append(result)
+    return output
