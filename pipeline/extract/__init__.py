@@ -16,7 +16,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.extract import content, metadata
-from pipeline.extract.blocks import Block, page_blocks
+from pipeline.extract.blocks import Block, Tree, page_blocks
 from pipeline.extract.page import ExtractedPage
 from pipeline.extract.trailers import LEAD_WINDOW, editor_of, trim
 from pipeline.normalize.language import detect_language
@@ -46,8 +46,8 @@ def _extract(html: str, url: str, language_hint: str | None) -> ExtractedPage:
     tree = LexborHTMLParser(html)
     head = metadata.read_head(tree)
     body = tree.body
-    blocks, parents = page_blocks(body) if body is not None else ([], {})
-    selection = content.select(blocks, parents)
+    blocks, tree = page_blocks(body) if body is not None else ([], Tree({}, {}))
+    selection = content.select(blocks, tree)
     if not selection.container_found:
         notes.append("no article container found: kept all non-link text")
 

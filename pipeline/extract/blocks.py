@@ -100,6 +100,7 @@ FURNITURE = frozenset(
         "breadcrumb",
         "breadcrumbs",
         "byline",
+        "caption",
         "cmnt",
         "comment",
         "comments",
@@ -139,11 +140,11 @@ FURNITURE = frozenset(
         "tags",
         "toolbar",
         "tuijian",
-        "widget",
         "xgxw",
     }
 )
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_INVISIBLE = frozenset({"hidden", "sr-only", "visually-hidden", "screen-reader-text", "hide"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
@@ -170,14 +171,29 @@ def is_furniture(attributes: dict[str, str | None]) -> bool:
 def _hidden(attributes: dict[str, str | None]) -> bool:
     if "hidden" in attributes or attributes.get("aria-hidden") == "true":
         return True
+    classes = attributes.get("class")
+    if classes and len(classes) < 300:
+        names = classes.split()
+        # `hidden` alone (not `hidden lg:block`, shown on wide screens) and screen-reader-only text
+        if _INVISIBLE.intersection(names) and not any(":" in name for name in names):
+            return True
     style = attributes.get("style")
     return bool(style and len(style) < 500 and _HIDDEN_STYLE.search(style))
 
 
-def page_blocks(root: LexborNode, *, max_blocks: int = 20_000) -> tuple[list[Block], dict[int, int]]:
-    """The blocks under `root` in document order, and each block element's parent block element."""
+@dataclass(slots=True)
+class Tree:
+    """What is known of the block elements: each one's parent, and its tag and class (its kind)."""
+
+    parents: dict[int, int]
+    kinds: dict[int, str]
+
+
+def page_blocks(root: LexborNode, *, max_blocks: int = 20_000) -> tuple[list[Block], Tree]:
+    """The blocks under `root` in document order, and the tree of block elements they sit in."""
     blocks: list[Block] = []
     parents: dict[int, int] = {}
+    kinds: dict[int, str] = {}
     parts: list[str] = []
     link_parts: list[int] = [0]
     chain: list[int] = []
@@ -238,6 +254,7 @@ def page_blocks(root: LexborNode, *, max_blocks: int = 20_000) -> tuple[list[Blo
             flush()
             node_id = node.mem_id
             parents[node_id] = chain[-1]
+            kinds[node_id] = f"{tag}.{(attributes.get('class') or '')[:100]}"
             chain.append(node_id)
             tags.append(tag)
             if attributes and is_furniture(attributes):
@@ -249,4 +266,4 @@ def page_blocks(root: LexborNode, *, max_blocks: int = 20_000) -> tuple[list[Blo
             links_open += 1
         top = (node.iter(include_text=True), block, link, node.mem_id if block else 0, marked)
         stack.append(top)
-    return blocks, parents
+    return blocks, Tree(parents, kinds)

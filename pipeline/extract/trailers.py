@@ -54,9 +54,13 @@ _RELATED = re.compile(
 )
 _EN_TRAILER = re.compile(
     r"^(?:\(?(?:Additional )?(?:Reporting|Writing|Editing|Compiled|Graphics?) by\b"
-    r"|Our Standards:|All quotes delayed|Copyright ©|© \d{4}"
+    r"|-+\s*By\s+[A-Z]|Our Standards:|All quotes delayed|Copyright ©|© \d{4}"
     r"|(?:Read|READ) (?:more|MORE)\b|Related(?: Coverage| Stories| Articles| Content)?$|Also read\b|See more photos"
     r"|Follow .{1,60} on (?:Twitter|Facebook|X|Instagram|LinkedIn)\b|Share this (?:article|story)|Comments?$|\d+ Comments?$)"
+)
+_PAYWALL = re.compile(
+    r"会員限定|有料会員|続きをお読み|会员专享|付费阅读|订阅后(?:阅读|查看)|"
+    r"(?:Subscribe|Sign in|Log in) to (?:continue|read)|This (?:article|story) is (?:for|available to) subscribers"
 )
 _EN_ANYWHERE = re.compile(
     r"^(?:Advertisement|ADVERTISEMENT|Sponsored|Story continues below(?: advertisement)?|Skip (?:Advertisement|ad)"
@@ -99,6 +103,8 @@ def _anywhere(line: str) -> str | None:
         return "app promotion"
     if _EN_ANYWHERE.match(line):
         return "promotion"
+    if _PAYWALL.search(line):
+        return "paywall notice"
     return None
 
 
