@@ -64,6 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=1, metavar="S", help="random seed of the corpus (default 1)")
     bench.add_argument("--freshness-seconds", type=float, default=30.0, metavar="S", help="freshness window (30)")
 
+    evaluate = sub.add_parser("eval", help="measure quality offline: extraction against expected text")
+    evaluate.add_argument("target", choices=["extraction"])
+    evaluate.add_argument("--pages", metavar="DIR", help="page set folder with pages.json (default tests/fixtures/pages)")
+    evaluate.add_argument("--split", choices=["all", "dev", "held-out"], default="all", help="which pages (all)")
+    evaluate.add_argument(
+        "--extractors", metavar="A,B", help="comma-separated: ours, trafilatura, trafilatura-no-comments, "
+        "rs-trafilatura, resiliparse (default all; those not installed are reported as such)"
+    )
+    evaluate.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per page, fastest counted (3)")
+    evaluate.add_argument("--summary", action="store_true", help="only the summary, not the table per page")
+    evaluate.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
+
     sub.add_parser("demo", help="the main job: stack up, poll the sample sources, normalize, index, search")
     return parser
 
@@ -118,6 +130,17 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return bench(
             settings, articles=args.articles, seed=args.seed, freshness_s=args.freshness_seconds, json_path=args.json
+        )
+    if args.command == "eval":
+        from pipeline.bench.extraction_eval import command as evaluate
+
+        return evaluate(
+            pages=args.pages,
+            split=args.split,
+            extractors=args.extractors,
+            repeat=args.repeat,
+            per_page=not args.summary,
+            json_path=args.json,
         )
     if args.command == "demo":
         from pipeline.demo import run_demo
