@@ -66,11 +66,13 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", help="measure quality offline: extraction against expected text")
     evaluate.add_argument("target", choices=["extraction"])
-    evaluate.add_argument("--pages", metavar="DIR", help="page set folder with pages.json (default tests/fixtures/pages)")
+    evaluate.add_argument("--pages", metavar="DIR", help="folder with pages.json (default tests/fixtures/pages)")
     evaluate.add_argument("--split", choices=["all", "dev", "held-out"], default="all", help="which pages (all)")
     evaluate.add_argument(
-        "--extractors", metavar="A,B", help="comma-separated: ours, trafilatura, trafilatura-no-comments, "
-        "rs-trafilatura, resiliparse (default all; those not installed are reported as such)"
+        "--extractors",
+        metavar="A,B",
+        help="comma-separated: ours, trafilatura, trafilatura-no-comments, "
+        "rs-trafilatura, resiliparse (default all; those not installed are reported as such)",
     )
     evaluate.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per page, fastest counted (3)")
     evaluate.add_argument("--summary", action="store_true", help="only the summary, not the table per page")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.bench import extraction_eval
 from pipeline.bench.e2e import Drain
 from pipeline.bench.runner import Result
 
@@ -294,6 +295,7 @@ def to_json(result: Result) -> dict[str, Any]:
             "agreement_difflib_ratio": _finite(comparison.difflib_ratio),
             "note": comparison.note,
         },
+        **_page_extraction(result),
         "targets": {
             "freshness_s": TARGET_FRESHNESS_S,
             "normalizer_per_s_per_core": TARGET_NORMALIZER_PER_S_PER_CORE,
@@ -315,6 +317,32 @@ def to_json(result: Result) -> dict[str, Any]:
         },
         "bottleneck": {"component": found.component, "reason": found.reason},
         "cleanup_problems": result.cleanup_problems,
+    }
+
+
+def _page_extraction(result: Result) -> dict[str, Any]:
+    """Article extraction from full pages (`newsflow eval extraction` in this run): headline keys and the detail."""
+    evaluation = result.pages
+    empty: dict[str, Any] = {
+        "extract_pages_per_s_per_core": None,
+        "extract_f1": None,
+        "extract_trafilatura_f1": None,
+        "extract_trafilatura_speed_ratio": None,
+    }
+    if evaluation is None:
+        return {**empty, "extraction_pages": {"available": False, "note": result.pages_note}}
+    ours, theirs = evaluation.of("ours"), evaluation.of(extraction_eval.BASELINE)
+    mine = ours.summary() if ours else None
+    other = theirs.summary() if theirs else None
+    detail = extraction_eval.to_json(evaluation)
+    return {
+        "extract_pages_per_s_per_core": _finite(mine.pages_per_s_per_core) if mine else None,
+        "extract_f1": _finite(mine.f1) if mine else None,
+        "extract_trafilatura_f1": _finite(other.f1) if other else None,
+        "extract_trafilatura_speed_ratio": _finite(other.cpu_ms_per_page / mine.cpu_ms_per_page)
+        if mine and other and mine.cpu_ms_per_page
+        else None,
+        "extraction_pages": {"available": True, **detail},
     }
 
 
@@ -442,6 +470,25 @@ def table(result: Result) -> str:
         )
     else:
         row("HTML to text: trafilatura time / ours", "null", traf["note"] or "trafilatura unavailable")
+
+    pages = data["extraction_pages"]
+    if pages["available"]:
+        ours = pages["extractors"]["ours"]["summary"]["all"]
+        row(
+            f"Article extraction, {ours['pages']} pages: F1",
+            f"{_n(data['extract_f1'], 3)}",
+            f"P {_n(ours['precision'], 3)}, R {_n(ours['recall'], 3)}, lowest page {_n(ours['min_page_f1'], 3)}; "
+            f"held-out pages {_n((pages['extractors']['ours']['summary'].get('split held-out') or {}).get('f1'), 3)}; "
+            f"trafilatura {_n(data['extract_trafilatura_f1'], 3)}",
+        )
+        row(
+            "Article extraction: pages/s per core",
+            f"{_n(data['extract_pages_per_s_per_core'])} /s",
+            f"{_n(ours['cpu_ms_per_page'], 2)} ms CPU per page; trafilatura takes "
+            f"{_n(data['extract_trafilatura_speed_ratio'], 1)}x as long",
+        )
+    else:
+        row("Article extraction", "null", pages["note"] or "no page set")
 
     width = max(len(r[0]) for r in rows) + 2
     value_width = max(len(r[1]) for r in rows) + 2

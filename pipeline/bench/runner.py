@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline import kafka, search
-from pipeline.bench import corpus, e2e, extraction, normalizer, services
+from pipeline.bench import corpus, e2e, extraction, extraction_eval, normalizer, pageset, services
 from pipeline.bench.resources import BENCH_PARTITIONS, Scratch
 from pipeline.config import Settings
 from pipeline.errors import NewsflowError, ServiceError
@@ -33,6 +33,7 @@ SEED_SIZED_PASSES = 3  # the machine is noisy: the median of three passes over t
 ES_TUNE_DOCS = 2000
 ES_TUNE_CONFIGS = ((1, 500), (2, 500), (2, 1000))  # (threads, docs per bulk request)
 CRC_SAMPLE_BYTES = 4 * 1024 * 1024
+PAGE_EXTRACTORS = ("ours", "trafilatura", "rs-trafilatura", "resiliparse")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Result:
     drains: list[e2e.Drain]
     freshness: e2e.Freshness
     extraction: extraction.Comparison
+    pages: extraction_eval.Evaluation | None = None  # article extraction from full pages; None without the page set
+    pages_note: str | None = None
     duration_s: float = 0.0
     cleanup_problems: list[str] = field(default_factory=list)
 
@@ -221,9 +224,10 @@ def _measure(
         log_dir=logs / "fresh",
     )
 
-    progress("7/7 HTML to text: ours vs trafilatura")
+    progress("7/7 HTML to text: ours vs trafilatura; article extraction from full pages")
     bodies = [item.raw.content_html or "" for item in items if item.kind == "original"]
     comparison = extraction.compare(bodies)
+    pages, pages_note = _page_extraction()
 
     return Result(
         options=options,
@@ -246,7 +250,18 @@ def _measure(
         drains=drains,
         freshness=fresh,
         extraction=comparison,
+        pages=pages,
+        pages_note=pages_note,
     )
+
+
+def _page_extraction() -> tuple[extraction_eval.Evaluation | None, str | None]:
+    """`newsflow eval extraction` over the page set in this run: ours and trafilatura (and the others if installed)."""
+    try:
+        found = pageset.load()
+    except NewsflowError as exc:
+        return None, str(exc)
+    return extraction_eval.evaluate(found, PAGE_EXTRACTORS, repeat=extraction_eval.DEFAULT_REPEAT), None
 
 
 def _tune_es(scratch: Scratch, sample: list[Article]) -> list[dict[str, float]]:

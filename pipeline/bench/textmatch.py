@@ -12,6 +12,7 @@ F1 their harmonic mean. An empty extraction has precision and recall 0.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ def shingles(text: str) -> Counter[tuple[str, str]]:
     words = tokens(text)
     if len(words) == 1:
         return Counter({(words[0], ""): 1})
-    return Counter(zip(words, words[1:], strict=False))
+    return Counter(itertools.pairwise(words))
 
 
 def match(extracted: str, expected: str) -> Match:

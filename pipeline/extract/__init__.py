@@ -43,9 +43,9 @@ def _extract(html: str, url: str, language_hint: str | None) -> ExtractedPage:
     if len(html) > MAX_HTML_CHARS:
         notes.append(f"page cut at {MAX_HTML_CHARS} characters (it has {len(html)})")
         html = html[:MAX_HTML_CHARS]
-    tree = LexborHTMLParser(html)
-    head = metadata.read_head(tree)
-    body = tree.body
+    document = LexborHTMLParser(html)
+    head = metadata.read_head(document)
+    body = document.body
     blocks, tree = page_blocks(body) if body is not None else ([], Tree({}, {}))
     selection = content.select(blocks, tree)
     if not selection.container_found:

@@ -3,12 +3,13 @@
 Every block of real prose (at least `MIN_WEIGHT`; a CJK character weighs three Latin letters, since it
 carries about a word) votes for its parent element with its weight, discounted by its share of link text
 (squared: navigation is nearly all links), and for its grandparent with half of it. Headings and blocks
-inside page furniture do not vote. The element with the most votes is the article's container; sibling
+inside page furniture do not vote. The element with the most votes is the article's container. Sibling
 containers and containers of the same kind (tag and class) elsewhere on the page with at least
 `SIBLING_SHARE` of its votes, and prose paragraphs beside it, join it (an article split by adverts or
-figures into several sections); a list never is the article (its items outvote the prose around it: the
-list's parent is taken), and a lead paragraph marked as such just before it (`article__lead`) joins it. Inside, furniture (share bars, related links, editor lines ...) and
-link-heavy blocks are dropped. A page where nothing votes (a bare fragment) keeps all its non-link text.
+figures into several sections). A list never is the article (its items outvote the prose around it: the
+list's parent is taken), and a lead paragraph marked as such just before it (`article__lead`) joins it.
+Inside, furniture (share bars, related links, editor lines ...), link-heavy blocks and the `<h1>` (the
+title) are dropped. A page where nothing votes (a bare fragment) keeps all its non-link text.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ def _votes(blocks: list[Block]) -> dict[int, float]:
 def select(blocks: list[Block], tree: Tree) -> Selection:
     votes = _votes(blocks)
     if not votes:
-        kept = [b for b in blocks if not b.furniture and link_share(b) <= MAX_LINK_SHARE]
-        return Selection(kept, 0 if kept else len(blocks), len(blocks) - 1 if kept else -1, False)
+        text = [b for b in blocks if not b.furniture and link_share(b) <= MAX_LINK_SHARE]
+        return Selection(text, 0 if text else len(blocks), len(blocks) - 1 if text else -1, False)
     best = max(votes, key=votes.__getitem__)
     top = votes[best]
     parents = tree.parents

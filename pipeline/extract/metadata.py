@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -58,7 +58,9 @@ _TEXT_DATE = re.compile(
     r"(?P<year>(?:19|20)\d{2})\s*[-/.年]?\s*(?P<month>[01]?\d)\s*[-/.月]\s*(?P<day>[0-3]?\d)\s*日?"
     r"(?:\s*(?P<hour>[0-2]?\d)\s*[:：时]\s*(?P<minute>[0-5]\d)(?:\s*[:：分]\s*(?P<second>[0-5]\d))?)?"
 )
-_AUTHOR_LINE = re.compile(r"(?:作者|记者)\s*[:：]\s*(?P<names>[\u4e00-\u9fff·]{2,4}(?:[、，,\s][\u4e00-\u9fff·]{2,4}){0,4})")
+_AUTHOR_LINE = re.compile(
+    r"(?:作者|记者)\s*[:：]\s*(?P<names>[\u4e00-\u9fff·]{2,4}(?:[、，,\s][\u4e00-\u9fff·]{2,4}){0,4})"
+)
 _ORGANISATION = re.compile(
     r"(?:网|报|社|台|报道|新闻|日报|时报|晚报|财经|杂志|集团|公司|中心|编辑部|"
     r"News|NEWS|Press|Wire|Media|Times|Post|Staff|Reuters|Associated Press)$"
@@ -146,9 +148,7 @@ def read_head(tree: LexborHTMLParser) -> HeadMeta:
             if href and rel not in links:
                 links[rel] = href.strip()
     times = [
-        value
-        for node in tree.css("time[datetime]")[:50]
-        if (value := (node.attributes.get("datetime") or "").strip())
+        value for node in tree.css("time[datetime]")[:50] if (value := (node.attributes.get("datetime") or "").strip())
     ]
     title_node = tree.css_first("title")
     title_tag = inline_text(title_node.text()) if title_node is not None else None
@@ -293,7 +293,7 @@ def _as_iso(value: str, zone: tzinfo) -> str | None:
     if suffix is not None:
         digits = suffix["zone"]
         if digits == "Z":
-            offset: tzinfo = timezone.utc
+            offset: tzinfo = UTC
         else:
             sign = -1 if digits[0] == "-" else 1
             raw = digits[1:].replace(":", "")
@@ -346,7 +346,8 @@ def choose_dates(head: HeadMeta, lines: list[str], language: str | None) -> tupl
     origin = "none"
     date_only: str | None = None
     candidates = [(head.json_ld.published, "JSON-LD datePublished")]
-    candidates += [(value, f"meta {name}") for name in _DATE_PROPERTIES_PUBLISHED for value in head.values.get(name, ())]
+    for name in _DATE_PROPERTIES_PUBLISHED:
+        candidates += [(value, f"meta {name}") for value in head.values.get(name, ())]
     candidates += [(value, "<time datetime>") for value in head.times[:1]]
     for value, where in candidates:
         if not value:
@@ -376,10 +377,8 @@ def choose_dates(head: HeadMeta, lines: list[str], language: str | None) -> tupl
 
 def _split_names(value: str) -> list[str]:
     value = re.sub(r"^(?:By|by|BY)\s+", "", value.strip())
-    if value.isascii():
-        names = re.split(r"\s*(?:,|;|&|\band\b)\s*", value)
-    else:
-        names = re.split(r"[、，,;；/\s]+", value)
+    separator = r"\s*(?:,|;|&|\band\b)\s*" if value.isascii() else r"[、，,;；/\s]+"
+    names = re.split(separator, value)
     return [name.strip() for name in names if name.strip()]
 
 

@@ -31,7 +31,8 @@ _BYLINE_ZH = re.compile(
     r"(?P<names>[\u4e00-\u9fff·]{2,4}(?:[\s、，,]+[\u4e00-\u9fff·]{2,4})*?)"
     r"(?:\s+[\u4e00-\u9fff]{0,12}?(?:编辑|报道|通讯员|实习生)[\s\S]{0,40})?$"
 )
-_BYLINE_EN = re.compile(r"^By\s+(?P<names>[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}(?:\s*(?:,|and|&)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})*)")
+_NAME_EN = r"[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}"
+_BYLINE_EN = re.compile(rf"^By\s+(?P<names>{_NAME_EN}(?:\s*(?:,|and|&)\s*{_NAME_EN}){{0,5}})")
 _DATE_LINE = re.compile(
     r"^(?:发布时间[:：]\s*)?\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
     r"(?:\s*(?:来源|作者)[:：]\s*\S{1,30}){0,2}$"
@@ -56,7 +57,8 @@ _EN_TRAILER = re.compile(
     r"^(?:\(?(?:Additional )?(?:Reporting|Writing|Editing|Compiled|Graphics?) by\b"
     r"|-+\s*By\s+[A-Z]|Our Standards:|All quotes delayed|Copyright ©|© \d{4}"
     r"|(?:Read|READ) (?:more|MORE)\b|Related(?: Coverage| Stories| Articles| Content)?$|Also read\b|See more photos"
-    r"|Follow .{1,60} on (?:Twitter|Facebook|X|Instagram|LinkedIn)\b|Share this (?:article|story)|Comments?$|\d+ Comments?$)"
+    r"|Follow .{1,60} on (?:Twitter|Facebook|X|Instagram|LinkedIn)\b|Share this (?:article|story)"
+    r"|Comments?$|\d+ Comments?$)"
 )
 _PAYWALL = re.compile(
     r"会員限定|有料会員|続きをお読み|会员专享|付费阅读|订阅后(?:阅读|查看)|"
