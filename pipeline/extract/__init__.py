@@ -13,6 +13,8 @@ measurement that chose this extractor.
 
 from __future__ import annotations
 
+import re
+
 from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.extract import content, metadata
@@ -25,6 +27,8 @@ from pipeline.normalize.text import clean_inline, clean_lines
 __all__ = ["MAX_HTML_CHARS", "ExtractedPage", "extract_article"]
 
 MAX_HTML_CHARS = 4_000_000  # beyond this a page is cut (the fetcher's byte cap usually comes first)
+MAX_DEPTH = 1_000  # nesting beyond this is cut: the HTML parser's time grows with the square of the depth
+DEPTH_CHECK_TAGS = 20_000  # pages with fewer tags than this cannot nest deep enough to matter
 HEADER_BLOCKS = 40  # blocks before the article searched for date and author lines
 FOOTER_BLOCKS = 10  # blocks after the article searched for an editor line (`【责任编辑：潘莉莉】`)
 LANGUAGE_SAMPLE = 2_000
@@ -43,6 +47,9 @@ def _extract(html: str, url: str, language_hint: str | None) -> ExtractedPage:
     if len(html) > MAX_HTML_CHARS:
         notes.append(f"page cut at {MAX_HTML_CHARS} characters (it has {len(html)})")
         html = html[:MAX_HTML_CHARS]
+    html, cut = _bounded_depth(html)
+    if cut:
+        notes.append(f"page cut where its elements nest deeper than {MAX_DEPTH}")
     document = LexborHTMLParser(html)
     head = metadata.read_head(document)
     body = document.body
@@ -107,3 +114,62 @@ def _editor_after(blocks: list[Block], last: int) -> str | None:
         if editor:
             return editor
     return None
+
+
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]{0,40})[^>]{0,2000}>")
+# Not counted: void elements and those whose end tag is implied (a new <p> or <li> closes the last one).
+_FLAT = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "td",
+        "th",
+        "tr",
+        "option",
+        "optgroup",
+        "rb",
+        "rt",
+        "rp",
+        "tbody",
+        "thead",
+        "tfoot",
+        "colgroup",
+        "caption",
+        "html",
+        "head",
+        "body",
+    ]
+)
+
+
+def _bounded_depth(html: str) -> tuple[str, bool]:
+    """The page, cut where its elements nest deeper than `MAX_DEPTH`, and whether it was cut."""
+    if html.count("<") < DEPTH_CHECK_TAGS:
+        return html, False
+    depth = 0
+    for match in _TAG.finditer(html):
+        if match.group(2).lower() in _FLAT:
+            continue
+        if match.group(1):
+            depth = max(0, depth - 1)
+        elif not match.group(0).endswith("/>"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return html[: match.start()], True
+    return html, False

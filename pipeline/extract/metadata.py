@@ -2,8 +2,8 @@
 
 Sources, first found wins unless said otherwise:
 - title: `og:title`, JSON-LD `headline`, `twitter:title`, the `<h1>` that the `<title>` contains, the
-  `<title>` without its site suffix (`一季度…增长-新华网`, `…|跨境电商_新浪财经_新浪网`: the longest part), the first
-  `<h1>`.
+  `<title>` without its site suffix (`一季度…增长-新华网`, `…|跨境电商_新浪财经_新浪网`: the longest part) unless
+  it names only the site (then the first `<h1>`), the first `<h1>`.
 - published / updated: JSON-LD `datePublished` / `dateModified` (NewsArticle and its kin, also inside
   `@graph`), `article:published_time` / `article:modified_time` and their kin, `itemprop`, `<time datetime>`,
   then a date line near the title (`2022-05-05 10:39 来源：21世纪经济报道`, `2022年05月05日 10:39`); a date
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from pipeline.extract.content import weight
 from pipeline.normalize.dates import default_zone, parse_datetime
 from pipeline.normalize.html_text import inline_text
 from pipeline.normalize.urls import canonical_url
@@ -262,7 +263,10 @@ def choose_title(head: HeadMeta, headings: list[str]) -> tuple[str | None, str]:
         if title_tag and heading and heading in title_tag:
             return heading, "<h1>"
     if title_tag:
-        return strip_site_suffix(title_tag, site), "<title>"
+        cleaned = strip_site_suffix(title_tag, site)
+        if headings and (cleaned == site or 2 * weight(cleaned) <= weight(headings[0])):
+            return headings[0], "<h1> (the <title> names only the site)"
+        return cleaned, "<title>"
     if headings:
         return headings[0], "<h1>"
     return None, "none"

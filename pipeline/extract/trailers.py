@@ -21,8 +21,8 @@ SHORT = 120  # longer paragraphs are prose: no rule applies to them
 LEAD_WINDOW = 4  # paragraphs from the start searched for lead-ins
 
 _EDITOR = re.compile(
-    r"^[【\[（(]?\s*(?:【纠错】\s*)?[【\[（(]?\s*(?:责任编辑|责编|编辑|值班编辑|主编|编审)\s*[:：]?\s*"
-    r"(?P<name>[^】\]）)\s|｜,，:：]{1,20})"
+    r"^[【\[（(]?\s*(?:【纠错】\s*)?[【\[（(]?\s*(?:责任编辑|责编|编辑|值班编辑|主编|编审)(?:\s*[:：]\s*|\s+)"
+    r"(?P<name>[^】\]）)\s|｜,，:：]{1,20})(?=$|[】\]）)\s|｜,，])"
 )
 _PROOFREADER = re.compile(r"^[【\[（(]?\s*(?:校对|审校|审核|监制|策划|统筹|实习生|摄影|制图|视频)\s*[:：]")
 _ORIGINAL_TITLE = re.compile(r"^原标题\s*[:：]\s*(?P<title>.{1,100})$")
