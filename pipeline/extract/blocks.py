@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from selectolax.lexbor import LexborNode
@@ -157,26 +158,33 @@ class Block:
     tag: str  # its own element's tag
 
 
+@lru_cache(maxsize=8192)
+def names_furniture(value: str) -> bool:
+    """True when a class or id value names page furniture (`share-bar`, `relatedNews`, `ad-slot`)."""
+    return len(value) < 300 and any(word.lower() in FURNITURE for word in _WORD.findall(value))
+
+
+@lru_cache(maxsize=8192)
+def _hidden_class(value: str) -> bool:
+    """`hidden` alone (not `hidden lg:block`, shown on wide screens) and screen-reader-only text."""
+    if len(value) >= 300:
+        return False
+    names = value.split()
+    return bool(_INVISIBLE.intersection(names)) and not any(":" in name for name in names)
+
+
 def is_furniture(attributes: dict[str, str | None]) -> bool:
-    """True when an element's class or id names page furniture (`share-bar`, `relatedNews`, `ad-slot`)."""
-    for key in ("class", "id"):
-        value = attributes.get(key)
-        if value and len(value) < 300:
-            for word in _WORD.findall(value):
-                if word.lower() in FURNITURE:
-                    return True
-    return False
+    """True when an element's class or id names page furniture."""
+    classes, name = attributes.get("class"), attributes.get("id")
+    return bool((classes and names_furniture(classes)) or (name and names_furniture(name)))
 
 
 def _hidden(attributes: dict[str, str | None]) -> bool:
     if "hidden" in attributes or attributes.get("aria-hidden") == "true":
         return True
     classes = attributes.get("class")
-    if classes and len(classes) < 300:
-        names = classes.split()
-        # `hidden` alone (not `hidden lg:block`, shown on wide screens) and screen-reader-only text
-        if _INVISIBLE.intersection(names) and not any(":" in name for name in names):
-            return True
+    if classes and _hidden_class(classes):
+        return True
     style = attributes.get("style")
     return bool(style and len(style) < 500 and _HIDDEN_STYLE.search(style))
 

@@ -77,6 +77,21 @@ def test_memory_and_extraction_figures(bench: tuple[dict[str, Any], str]) -> Non
         assert data["trafilatura_speed_ratio"] is None and data["trafilatura"]["note"]
 
 
+def test_article_extraction_figures(bench: tuple[dict[str, Any], str]) -> None:
+    data, stdout = bench
+    assert data["extraction_pages"]["available"]
+    assert _positive(data["extract_pages_per_s_per_core"])
+    assert 0 < data["extract_f1"] <= 1
+    ours = data["extraction_pages"]["extractors"]["ours"]
+    assert ours["summary"]["all"]["pages"] == len(data["extraction_pages"]["pages"]) > 0
+    assert {"split dev", "split held-out", "language zh"} <= set(ours["summary"])
+    if data["extraction_pages"]["extractors"]["trafilatura"]["available"]:
+        assert 0 < data["extract_trafilatura_f1"] <= 1 and _positive(data["extract_trafilatura_speed_ratio"])
+    else:
+        assert data["extract_trafilatura_f1"] is None and data["extract_trafilatura_speed_ratio"] is None
+    assert "Article extraction" in stdout
+
+
 def test_context_of_the_figures(bench: tuple[dict[str, Any], str]) -> None:
     data, stdout = bench
     assert data["cores"] == os.cpu_count()
