@@ -62,6 +62,7 @@ _TEXT_DATE = re.compile(
 _AUTHOR_LINE = re.compile(
     r"(?:作者|记者)\s*[:：]\s*(?P<names>[\u4e00-\u9fff·]{2,4}(?:[、，,\s][\u4e00-\u9fff·]{2,4}){0,4})"
 )
+_CJK_NAME = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _ORGANISATION = re.compile(
     r"(?:网|报|社|台|报道|新闻|日报|时报|晚报|财经|杂志|集团|公司|中心|编辑部|"
     r"News|NEWS|Press|Wire|Media|Times|Post|Staff|Reuters|Associated Press)$"
@@ -380,8 +381,9 @@ def choose_dates(head: HeadMeta, lines: list[str], language: str | None) -> tupl
 
 
 def _split_names(value: str) -> list[str]:
-    value = re.sub(r"^(?:By|by|BY)\s+", "", value.strip())
-    separator = r"\s*(?:,|;|&|\band\b)\s*" if value.isascii() else r"[、，,;；/\s]+"
+    value = re.sub(r"^(?:By|by|BY)\s*[:：]?\s+", "", value.strip())
+    # Chinese names are separated by spaces too; Latin ones (Condé Nast, Anna Ūdre) are not
+    separator = r"[、，,;；/\s]+" if _CJK_NAME.search(value) else r"\s*(?:,|;|&|\band\b)\s*"
     names = re.split(separator, value)
     return [name.strip() for name in names if name.strip()]
 

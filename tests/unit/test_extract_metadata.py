@@ -135,6 +135,8 @@ def test_dates(html: str, published: str | None, updated: str | None) -> None:
             ["Ann Saphir", "Wayne Cole"],
         ),
         (page('<meta name="author" content="By Jane Doe and John Roe">', EN_BODY), ["Jane Doe", "John Roe"]),
+        (page('<meta name="author" content="By: Jane Doe, Zoë Ångström">', EN_BODY), ["Jane Doe", "Zoë Ångström"]),
+        (page('<meta name="author" content="张明 刘晓">'), ["张明", "刘晓"]),
         (page("", "<div>来源：证券时报网 作者：李明 2022-04-29 21:08</div>" + BODY), ["李明"]),
         # an organisation gives way to the person the byline names
         (
