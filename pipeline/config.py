@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     max_item_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     max_items_per_poll: int = Field(default=5000, ge=1)
     max_poll_seconds: float = Field(default=120.0, gt=0)
+    # git sources: the longest any one git command (a fetch, reading posts) may run before it is stopped
+    git_timeout_s: float = Field(default=600.0, gt=0)
 
     # Local stack
     cache_dir: Path = Path.home() / ".cache" / "newsflow"

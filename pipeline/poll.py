@@ -17,6 +17,7 @@ from pipeline.deadletter import dead_letter
 from pipeline.emit import Emitter
 from pipeline.errors import ConfigError, NewsflowError
 from pipeline.polling import feed as feed_type
+from pipeline.polling import git as git_type
 from pipeline.polling import jekyll as jekyll_type
 from pipeline.polling.listing import MAX_SOURCE_DELAY_S, Fetcher, Listing, ListItems, PollContext
 from pipeline.retry import backoff_s
@@ -31,6 +32,7 @@ log = logging.getLogger("newsflow.poll")
 LISTERS: dict[SourceType, ListItems] = {
     SourceType.FEED: feed_type.list_items,
     SourceType.JEKYLL: jekyll_type.list_items,
+    SourceType.GIT: git_type.list_items,
 }
 
 
@@ -38,6 +40,7 @@ LISTERS: dict[SourceType, ListItems] = {
 class PollReport:
     source_id: str
     fetched: int = 0
+    read: int = 0
     new: int = 0
     unchanged: int = 0
     failed: int = 0
@@ -140,6 +143,7 @@ def _emit(
 ) -> SourceState:
     """Send what is new or changed and the dead letters; the state to save once they are acknowledged."""
     report.fetched = listing.fetched
+    report.read = listing.read
     report.unchanged = listing.unchanged
     report.deferred = listing.deferred
     report.not_modified = listing.not_modified

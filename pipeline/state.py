@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -30,6 +31,9 @@ class SourceState(BaseModel):
     validators: Validators = Field(default_factory=Validators)
     pushed: dict[str, str] = Field(default_factory=dict, description="item id -> content hash last pushed")
     files: dict[str, FileStamp] = Field(default_factory=dict, description="post file -> stamp when last read")
+    cursor: dict[str, Any] = Field(
+        default_factory=dict, description="Where a source type is in its source (git: commit, posts read); its own."
+    )
     consecutive_failures: int = 0
     last_error: str | None = None
     last_attempt_at: AwareDatetime | None = None

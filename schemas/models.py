@@ -24,6 +24,7 @@ class _Message(BaseModel):
 class SourceType(StrEnum):
     FEED = "feed"
     JEKYLL = "jekyll"
+    GIT = "git"
 
 
 class SourceInfo(_Message):

@@ -40,5 +40,6 @@ def list_items(source: SourceConfig, state: SourceState, context: PollContext) -
         items=list(parsed.items),
         rejected=rejected,
         fetched=len(parsed.items),
+        read=len(parsed.items) + len(parsed.skipped),
         deferred=parsed.dropped,
     )

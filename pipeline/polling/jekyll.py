@@ -67,6 +67,7 @@ def list_items(source: SourceConfig, state: SourceState, context: PollContext) -
             continue
         handled += 1
         listing.fetched += 1
+        listing.read += 1
         files[key] = _read(key, stat, source, context, listing)
     listing.deleted = _gone(state.files, files)
     listing.state = state.model_copy(update={"files": files})

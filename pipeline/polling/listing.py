@@ -89,6 +89,7 @@ class Listing:
     items: list[RawItem] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     fetched: int = 0
+    read: int = 0  # entries or files actually read and parsed (the rest were known unchanged)
     unchanged: int = 0
     deferred: int = 0
     deleted: list[str] = field(default_factory=list)  # posts gone from the source (logged; kept in the index)

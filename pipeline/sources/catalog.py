@@ -18,6 +18,8 @@ from pipeline.errors import ConfigError
 from schemas.models import SourceInfo, SourceType
 
 _INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
+_REMOTE_HELPER = re.compile(r"^[A-Za-z0-9+.-]+::")
+_BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,199}$")
 _PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@once", "@continuous"}
 
 
@@ -35,6 +37,37 @@ class SourceConfig(BaseModel):
     schedule: str = Field(default="@hourly", description="Cron expression, preset (@hourly) or interval (15m, 1h).")
     enabled: bool = True
     trusted: bool = Field(default=False, description="May read local files and loopback/private addresses.")
+    paths: list[str] | None = Field(
+        default=None, description="git: folders of posts in the repository (default [_posts]; '.' for all of it)."
+    )
+    branch: str | None = Field(default=None, description="git: the branch to follow (default: the remote's HEAD).")
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("list at least one folder, or '.' for the whole repository")
+        cleaned: list[str] = []
+        for raw in value:
+            path = raw.strip().strip("/")
+            if path in ("", "."):
+                return ["."]
+            parts = path.split("/")
+            if raw.strip().startswith("/") or any(part in ("", ".", "..") for part in parts) or path.startswith("-"):
+                raise ValueError(f"{raw!r}: give a folder inside the repository, like _posts or source/_posts")
+            cleaned.append(path)
+        return list(dict.fromkeys(cleaned))
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not _BRANCH.match(value) or ".." in value or "//" in value or value.endswith((".lock", "/", ".")):
+            raise ValueError(f"{value!r} is not a branch name")
+        return value
 
     @field_validator("schedule")
     @classmethod
@@ -80,7 +113,13 @@ class SourceConfig(BaseModel):
         )
 
 
+def _git_fields_only_for_git(source: SourceConfig) -> None:
+    if source.paths is not None or source.branch is not None:
+        raise ValueError("`paths` and `branch` are fields of git sources only")
+
+
 def _feed_location(source: SourceConfig) -> None:
+    _git_fields_only_for_git(source)
     if not source.url or source.path:
         raise ValueError("a feed source needs `url` (http, https or file://) and no `path`")
     scheme = urlsplit(source.url).scheme
@@ -91,16 +130,38 @@ def _feed_location(source: SourceConfig) -> None:
 
 
 def _folder_location(source: SourceConfig) -> None:
+    _git_fields_only_for_git(source)
     if not source.path or source.url:
         raise ValueError("a jekyll source needs `path` (a folder of posts) and no `url`")
     if not source.trusted:
         raise ValueError("a jekyll source reads the local disk: mark the source `trusted: true`")
 
 
+def _git_location(source: SourceConfig) -> None:
+    if bool(source.url) == bool(source.path):
+        raise ValueError("a git source needs either `url` (a git remote) or `path` (a local repository), not both")
+    if source.path and not source.trusted:
+        raise ValueError("a local repository is on the local disk: mark the source `trusted: true`")
+    if not source.url:
+        return
+    if _REMOTE_HELPER.match(source.url):
+        raise ValueError("git's `transport::address` remote helpers are not supported (ext:: runs commands)")
+    parts = urlsplit(source.url)
+    if parts.scheme.lower() in ("http", "https"):
+        if not parts.hostname:
+            raise ValueError("the git url has no host name")
+    elif not source.trusted:
+        raise ValueError(
+            "untrusted git sources may only use http(s) remotes, whose addresses are checked; "
+            "ssh, git://, file:// and local repositories need `trusted: true`"
+        )
+
+
 # What each source type needs in `url` / `path` (and its own fields); raises ValueError with the reason.
 _LOCATION_RULES: dict[SourceType, Callable[[SourceConfig], None]] = {
     SourceType.FEED: _feed_location,
     SourceType.JEKYLL: _folder_location,
+    SourceType.GIT: _git_location,
 }
 
 

@@ -84,3 +84,53 @@ def test_location_masks_credentials_in_urls() -> None:
     (source,) = parse_sources({"sources": [entry]}, Path("/"))
     assert source.location == "https://***@feeds.example.com/a.xml"
     assert "hunter2" not in source.location
+
+
+GIT = {"id": "mirror", "type": "git", "url": "https://github.com/zning1994/finews.git", "outlet": "O", "category": "c"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"url": None}, "(source)", "either `url`"),
+        ({"path": "/srv/finews"}, "(source)", "not both"),
+        ({"url": None, "path": "/srv/finews"}, "(source)", "trusted"),
+        ({"url": "file:///srv/finews.git"}, "(source)", "trusted"),
+        ({"url": "git@github.com:zning1994/finews.git"}, "(source)", "http(s)"),
+        ({"url": "ssh://github.com/zning1994/finews.git"}, "(source)", "http(s)"),
+        ({"url": "ext::sh -c touch% /tmp/pwned", "trusted": True}, "(source)", "ext::"),
+        ({"url": "https:///finews.git"}, "(source)", "no host"),
+        ({"paths": ["../etc"]}, "paths", "inside the repository"),
+        ({"paths": ["/abs"]}, "paths", "inside the repository"),
+        ({"paths": ["-rf"]}, "paths", "inside the repository"),
+        ({"paths": []}, "paths", "at least one folder"),
+        ({"branch": "--upload-pack=x"}, "branch", "not a branch name"),
+        ({"branch": "a..b"}, "branch", "not a branch name"),
+    ],
+)
+def test_bad_git_source_says_why(change: dict[str, object], field: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_sources({"sources": [{**GIT, **change}]}, Path("/"))
+    assert f"field {field!r}" in str(err.value) and message in str(err.value), str(err.value)
+
+
+def test_git_fields_belong_to_git_sources_only() -> None:
+    with pytest.raises(ConfigError, match="git sources only"):
+        parse_sources({"sources": [{**GOOD, "paths": ["_posts"]}]}, Path("/"))
+
+
+def test_git_sources_remote_or_local(tmp_path: Path) -> None:
+    remote, local, everything = parse_sources(
+        {
+            "sources": [
+                {**GIT, "paths": ["_posts/", "old_post", "_posts"], "branch": "gh-pages"},
+                {**GIT, "id": "local", "url": None, "path": "mirrors/finews", "trusted": True},
+                {**GIT, "id": "all", "url": "https://user:secret@example.com/r.git", "paths": ["source/_posts", "."]},
+            ]
+        },
+        tmp_path,
+    )
+    assert (remote.paths, remote.branch) == (["_posts", "old_post"], "gh-pages")
+    assert local.path == tmp_path / "mirrors" / "finews" and local.paths is None
+    assert everything.paths == ["."]
+    assert "secret" not in everything.location and everything.location == "https://***@example.com/r.git"

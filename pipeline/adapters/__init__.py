@@ -1,0 +1,1 @@
+"""Thin adapters around outside programs and services (the git command line)."""
