@@ -25,6 +25,7 @@ class FileStamp(BaseModel):
     size: int
     mtime_ns: int
     item_id: str | None = None
+    inode: int | None = Field(default=None, description="To know a file moved (renamed) from one it replaced.")
 
 
 class SourceState(BaseModel):

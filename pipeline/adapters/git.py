@@ -28,7 +28,7 @@ import re
 import signal
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
@@ -361,13 +361,20 @@ class Blob:
 
 
 class BlobReader:
-    """One `git cat-file --batch` process: ask for a blob, get its bytes, at most `max_bytes` kept.
+    """The blobs `shas`, in order, from one `git cat-file --batch` process; at most `max_bytes` of each kept.
 
-    The process is killed (and reading fails with GitRetryable) once `timeout_s` has passed.
+    The ids are written by a thread while the blobs are read here, so git never waits for a round
+    trip per blob. Stopping early (leaving the loop, or `close`) kills the process. So does the
+    mirror's timeout, and reading then fails with GitRetryable.
     """
 
-    def __init__(self, mirror: Mirror, *, max_bytes: int) -> None:
+    def __init__(self, mirror: Mirror, shas: Sequence[str], *, max_bytes: int) -> None:
+        for sha in shas:
+            if not _SHA.match(sha):
+                raise GitError(f"not an object id: {sha[:80]!r}")
+        self.shas = list(shas)
         self.max_bytes = max_bytes
+        self._timeout_s = mirror.timeout_s
         self._process = subprocess.Popen(
             ["git", f"--git-dir={mirror.git_dir}", "cat-file", "--batch"],
             stdin=subprocess.PIPE,
@@ -376,10 +383,19 @@ class BlobReader:
             env=_environment([], mirror.timeout_s),
             start_new_session=True,
         )
-        self._timeout_s = mirror.timeout_s
         self._timer = threading.Timer(mirror.timeout_s, _kill, args=(self._process,))
         self._timer.daemon = True
         self._timer.start()
+        self._writer = threading.Thread(target=self._ask, name="newsflow-git-cat-file", daemon=True)
+        self._writer.start()
+
+    def _ask(self) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError):  # the process was stopped: the reader says why
+            for sha in self.shas:
+                stdin.write(sha.encode() + b"\n")
+            stdin.close()
 
     def __enter__(self) -> BlobReader:
         return self
@@ -387,34 +403,27 @@ class BlobReader:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def __iter__(self) -> Iterator[Blob]:
+        for sha in self.shas:
+            yield self._next(sha)
+
     def close(self) -> None:
         self._timer.cancel()
-        if self._process.stdin:
-            with contextlib.suppress(OSError):
-                self._process.stdin.close()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            _kill(self._process)
-            self._process.wait()
+        if self._process.poll() is None:
+            _kill(self._process)  # done or not, nothing more is wanted from it
+        self._writer.join(5)
+        self._process.wait()
         if self._process.stdout:
             self._process.stdout.close()
 
-    def read(self, sha: str) -> Blob:
-        if not _SHA.match(sha):
-            raise GitError(f"not an object id: {sha[:80]!r}")
-        stdin, stdout = self._process.stdin, self._process.stdout
-        assert stdin is not None and stdout is not None
-        try:
-            stdin.write(sha.encode() + b"\n")
-            stdin.flush()
-        except OSError:
-            raise self._stopped() from None
+    def _next(self, sha: str) -> Blob:
+        stdout = self._process.stdout
+        assert stdout is not None
         header = stdout.readline(256)
         if not header.endswith(b"\n"):
             raise self._stopped()
         parts = header.split()
-        if len(parts) != 3 or parts[1] != b"blob":
+        if len(parts) != 3 or parts[1] != b"blob" or parts[0].decode() != sha:
             raise GitError(f"object {sha} is not a readable blob ({header.decode(errors='replace').strip()})")
         size = int(parts[2])
         data = _read_exactly(stdout, min(size, self.max_bytes))
@@ -424,7 +433,7 @@ class BlobReader:
         return Blob(sha=sha, size=size, data=data)
 
     def _stopped(self) -> GitRetryable:
-        if self._process.poll() is not None and not self._timer.is_alive():
+        if not self._timer.is_alive() and self._process.poll() is not None:
             return GitRetryable(f"reading posts from git took longer than {self._timeout_s:g}s and was stopped")
         return GitRetryable("git cat-file stopped answering")
 

@@ -33,12 +33,13 @@ from pathlib import PurePosixPath
 
 from pydantic import BaseModel, Field
 
-from pipeline.adapters.git import BlobReader, Change, Mirror, Remote, shown
+from pipeline.adapters.git import Blob, BlobReader, Change, Mirror, Remote, shown
 from pipeline.errors import PermanentError
 from pipeline.polling.listing import Listing, PollContext, Rejected
 from pipeline.sources import jekyll
 from pipeline.sources.catalog import SourceConfig
 from pipeline.state import SourceState
+from schemas.models import SourceInfo
 
 log = logging.getLogger("newsflow.poll.git")
 
@@ -204,30 +205,32 @@ def _read(
     """Read and parse `wanted` posts within the poll's caps; what is left is counted as deferred."""
     read: dict[str, GitPost] = {}
     info = source.info()
-    with BlobReader(mirror, max_bytes=context.max_item_bytes) as reader:
-        for position, (path, blob_id) in enumerate(wanted):
-            if position >= context.max_items or context.out_of_time():
-                listing.deferred = len(wanted) - position
-                break
-            blob = reader.read(blob_id)
+    batch = wanted[: context.max_items]
+    listing.deferred = len(wanted) - len(batch)
+    with BlobReader(mirror, [blob for _, blob in batch], max_bytes=context.max_item_bytes) as reader:
+        for position, (path, blob) in enumerate(zip([path for path, _ in batch], reader, strict=True)):
             listing.read += 1
-            details = {"path": path, "commit": head, "blob": blob_id}
-            if not blob.complete:
-                reason = f"{path}: {blob.size} bytes, over the limit of {context.max_item_bytes} bytes for a post"
-                listing.rejected.append(_rejected(path, "ParseError", reason, blob.data, details))
-                read[path] = GitPost(blob=blob_id)
-                continue
-            try:
-                item = jekyll.parse(
-                    blob.data, info, path=path, fetched_at=context.now, max_bytes=context.max_item_bytes
-                )
-            except PermanentError as exc:
-                listing.rejected.append(_rejected(path, type(exc).__name__, str(exc), blob.data, details))
-                read[path] = GitPost(blob=blob_id)
-                continue
-            listing.items.append(item)
-            read[path] = GitPost(blob=blob_id, item_id=item.item_id)
+            read[path] = _parsed(path, blob, info, context, head, listing)
+            if context.out_of_time() and position + 1 < len(batch):
+                listing.deferred += len(batch) - position - 1
+                break
     return read
+
+
+def _parsed(path: str, blob: Blob, info: SourceInfo, context: PollContext, head: str, listing: Listing) -> GitPost:
+    """The post at `path` parsed into `listing` (an item, or a dead letter saying why); what to remember of it."""
+    details = {"path": path, "commit": head, "blob": blob.sha}
+    if not blob.complete:
+        reason = f"{path}: {blob.size} bytes, over the limit of {context.max_item_bytes} bytes for a post"
+        listing.rejected.append(_rejected(path, "ParseError", reason, blob.data, details))
+        return GitPost(blob=blob.sha)
+    try:
+        item = jekyll.parse(blob.data, info, path=path, fetched_at=context.now, max_bytes=context.max_item_bytes)
+    except PermanentError as exc:
+        listing.rejected.append(_rejected(path, type(exc).__name__, str(exc), blob.data, details))
+        return GitPost(blob=blob.sha)
+    listing.items.append(item)
+    return GitPost(blob=blob.sha, item_id=item.item_id)
 
 
 def _rejected(path: str, error_type: str, reason: str, payload: bytes, details: dict[str, str]) -> Rejected:

@@ -2,9 +2,10 @@
 
 Each poll lists the folder (one `stat` per file, hidden files and folders skipped without descending
 into them, so a `.git` inside costs nothing) and reads only the files whose size or mtime changed
-since they were last read; the rest are counted unchanged without being opened. Files that vanished
-are forgotten and, when no other file holds their post, reported as deleted (never removed from the
-index).
+since they were last read; the rest are counted unchanged without being opened. A file renamed or
+moved within the folder (same inode, size and mtime as a file that vanished) is the same post, not
+read again. Files that vanished are forgotten and, when no other file holds their post, reported as
+deleted (never removed from the index).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def _unchanged(stamp: FileStamp, stat: os.stat_result) -> bool:
     return stamp.size == stat.st_size and stamp.mtime_ns == stat.st_mtime_ns
 
 
+def _identity(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
 def list_items(source: SourceConfig, state: SourceState, context: PollContext) -> Listing:
     assert source.path is not None
     if not source.path.is_dir():
@@ -53,10 +58,19 @@ def list_items(source: SourceConfig, state: SourceState, context: PollContext) -
     listing = Listing(state=state)
     files: dict[str, FileStamp] = {}
     handled = 0
-    for key, stat in post_files(source.path):
+    listed = post_files(source.path)
+    present = {key for key, _ in listed}
+    vanished = {
+        (stamp.inode, stamp.size, stamp.mtime_ns): stamp
+        for key, stamp in state.files.items()
+        if key not in present and stamp.inode is not None
+    }
+    for key, stat in listed:
         stamp = state.files.get(key)
+        if stamp is None and not context.force:
+            stamp = vanished.pop(_identity(stat), None)  # moved here from a path that is gone
         if stamp is not None and not context.force and _unchanged(stamp, stat):
-            files[key] = stamp
+            files[key] = stamp if stamp.inode == stat.st_ino else stamp.model_copy(update={"inode": stat.st_ino})
             listing.fetched += 1
             listing.unchanged += 1
             continue
@@ -88,9 +102,9 @@ def _read(key: str, stat: os.stat_result, source: SourceConfig, context: PollCon
                 details={"path": key},
             )
         )
-        return FileStamp(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        return FileStamp(size=stat.st_size, mtime_ns=stat.st_mtime_ns, inode=stat.st_ino)
     listing.items.append(item)
-    return FileStamp(size=stat.st_size, mtime_ns=stat.st_mtime_ns, item_id=item.item_id)
+    return FileStamp(size=stat.st_size, mtime_ns=stat.st_mtime_ns, item_id=item.item_id, inode=stat.st_ino)
 
 
 def _gone(before: dict[str, FileStamp], after: dict[str, FileStamp]) -> list[str]:

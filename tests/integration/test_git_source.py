@@ -9,7 +9,11 @@ the topic last received for its id. Posts that only moved, or are unchanged, are
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +30,9 @@ from pipeline.poll import PollReport, poll_source
 from pipeline.sources import jekyll
 from pipeline.sources.catalog import SourceConfig, load_sources
 from pipeline.state import SourceState, StateStore
+from pipeline.tasks import poll_task
 from schemas.models import RawItem
-from tests.support.git_repos import WorkRepo, corpus, finews
+from tests.support.git_repos import REPO, WorkRepo, corpus, finews
 
 pytestmark = pytest.mark.services
 
@@ -333,3 +338,36 @@ def test_a_lost_mirror_is_fetched_again_and_only_new_posts_are_read(isolated: Se
     expected = _expected(repo, [f"_posts/{names[5]}"], source, topic.last_hash)
     again = _poll(settings, source)
     assert (first.read, again.read) == (5, 1) and topic.new() == expected
+
+
+def test_the_sources_dag_and_its_task_body_poll_a_git_source(
+    isolated: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DAG file needs nothing but the source in the list: one `poll__<id>` DAG, whose task body polls it."""
+    repo = WorkRepo(tmp_path / "finews")
+    names = _plain_finews(5)
+    for name in names:
+        repo.write(f"_posts/{name}", finews(name))
+    repo.commit("first")
+    settings, source = _configure(isolated, tmp_path, repo.path)
+    script = (
+        "import json, sys; from airflow.dag_processing.dagbag import DagBag\n"
+        "bag = DagBag(dag_folder=sys.argv[1])\n"
+        "dag = bag.dags.get('poll__finews-git')\n"
+        "print(json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()},"
+        " 'tags': sorted(dag.tags) if dag else None, 'doc': dag.doc_md if dag else None}, ensure_ascii=False))\n"
+    )
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    env["NEWSFLOW_SOURCES"] = str(settings.sources)
+    dags = REPO / "dags"
+    out = subprocess.run([sys.executable, "-c", script, str(dags)], env=env, capture_output=True, text=True, check=True)
+    parsed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert parsed["errors"] == {} and parsed["tags"] == sorted({"newsflow", "东方财富", "emnews"})
+    assert f"git at `{repo.path.as_uri()}`" in parsed["doc"]
+
+    for name, value in settings.as_env().items():
+        monkeypatch.setenv(name, value)
+    topic = Topic(settings)
+    counts = poll_task(source.id)
+    assert counts["read"] == len(names) and topic.new() == _expected(repo, [f"_posts/{n}" for n in names], source, {})
+    assert poll_task(source.id)["not_modified"] is True
