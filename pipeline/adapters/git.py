@@ -281,7 +281,7 @@ class Mirror:
             head, _, path = record.partition(b"\t")
             mode, kind, blob = head.decode().split(" ")
             if kind == "blob" and mode in _REGULAR_FILE_MODES:
-                files[path.decode("utf-8", "surrogateescape")] = blob
+                files[path.decode("utf-8", "backslashreplace")] = blob
         return files
 
     def diff(self, old: str, new: str, paths: Sequence[str]) -> list[Change]:
@@ -291,7 +291,10 @@ class Mirror:
 
 
 def parse_raw_diff(out: bytes) -> list[Change]:
-    """`git diff-tree -r -z --raw` output as changes; symlinks and submodules count as no file."""
+    """`git diff-tree -r -z --raw` output as changes; symlinks and submodules count as no file.
+
+    Paths that are not UTF-8 keep their odd bytes as `\\xNN` (blobs are read by id, never by path).
+    """
     fields = out.split(b"\0")
     changes: list[Change] = []
     position = 0
@@ -304,11 +307,11 @@ def parse_raw_diff(out: bytes) -> list[Change]:
         else:
             source = target = fields[position + 1]
             position += 2
-        path = target.decode("utf-8", "surrogateescape")
+        path = target.decode("utf-8", "backslashreplace")
         blob = new_blob if new_mode in _REGULAR_FILE_MODES and letter != "D" else None
         before = old_blob if old_mode in _REGULAR_FILE_MODES else None
         if letter in "RC":
-            old_path = source.decode("utf-8", "surrogateescape")
+            old_path = source.decode("utf-8", "backslashreplace")
             changes.append(Change(letter, path, blob, old_path=old_path if letter == "R" else None, old_blob=before))
         else:
             changes.append(Change(letter, path, blob, old_blob=before))

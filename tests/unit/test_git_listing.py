@@ -117,6 +117,9 @@ def test_raw_diff_output_is_parsed_with_odd_file_names() -> None:
         Change("M", "_posts/sub", None, old_blob=D),
     ]
     assert parse_raw_diff(b"") == []
+    latin1 = parse_raw_diff(f":000000 100644 {'0' * 40} {A} A\0".encode() + b"_posts/caf\xe9.md\0")
+    assert latin1 == [Change("A", "_posts/caf\\xe9.md", A, old_blob=None)]
+    latin1[0].path.encode("utf-8")  # stored in the state as JSON: must be valid text
 
 
 @pytest.mark.parametrize(
