@@ -82,14 +82,21 @@ def _reading_order(entry: tuple[str, str]) -> tuple[str, str]:
 
 
 def plan_tree(tree: Mapping[str, str], posts: Mapping[str, GitPost], *, everything: bool = False) -> Plan:
-    """Compare a whole tree (path -> blob) with what was read; `everything` reads every file again."""
+    """Compare a whole tree (path -> blob) with what was read; `everything` reads every file again.
+
+    Read again (a forced poll: a backfill, or dead letters replayed once their cause is fixed), the
+    posts that were dead-lettered come first, so the item cap never leaves them for last.
+    """
     candidates = {
         path: blob
         for path, blob in tree.items()
         if _is_post(path) and (everything or path not in posts or posts[path].blob != blob)
     }
     gone = [path for path in posts if path not in tree or not _is_post(path)]
-    return _plan(candidates, gone, posts, find_moves=not everything)
+    plan = _plan(candidates, gone, posts, find_moves=not everything)
+    if everything:
+        plan.read.sort(key=lambda entry: entry[0] in posts and posts[entry[0]].item_id is None, reverse=True)
+    return plan
 
 
 def plan_diff(changes: Sequence[Change], posts: Mapping[str, GitPost]) -> Plan:

@@ -37,10 +37,10 @@ def test_tree_compare_reads_only_what_differs_finds_moves_and_vanished_posts() -
     assert plan.gone == ["_posts/gone"]
 
 
-def test_forced_tree_compare_reads_everything_and_finds_no_moves() -> None:
-    before = posts(_posts__a=(A, "i1"), _posts__b=(B, "i2"))
-    plan = plan_tree({"_posts/a": A, "old/b": B}, before, everything=True)
-    assert sorted(plan.read) == [("_posts/a", A), ("old/b", B)]
+def test_forced_tree_compare_reads_everything_dead_letters_first_and_finds_no_moves() -> None:
+    before = posts(_posts__a=(A, "i1"), _posts__b=(B, "i2"), _posts__c=(C, None))
+    plan = plan_tree({"_posts/a": A, "old/b": B, "_posts/c": C}, before, everything=True)
+    assert plan.read == [("_posts/c", C), ("old/b", B), ("_posts/a", A)]
     assert (plan.moved, plan.gone) == ([], ["_posts/b"])
 
 
