@@ -14,9 +14,9 @@ from airflow.sdk import dag, task
 DOC = """\
 ### Pipeline health
 
-- **report**: the lag of the normalize group on the raw topic and of the index group on the
-  articles topic, and the dead letters (in all, per stage, in the last 24 h), logged as a table
-  and returned (XCom).
+- **report**: the lag of the fetch group on the fetch and fetch-retry topics, of the normalize
+  group on the raw topic and of the index group on the articles topic, and the dead letters
+  (in all, per stage, in the last 24 h), logged as a table and returned (XCom).
 - **check**: fails the run when a group lags more than `NEWSFLOW_MAX_LAG` messages or more than
   `NEWSFLOW_MAX_RECENT_DEADLETTERS` items were dead-lettered in the last 24 h; its log says which.
 

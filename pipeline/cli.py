@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     poll.add_argument("--dry-run", action="store_true", help="fetch and parse, push nothing")
 
     worker = sub.add_parser("worker", help="run a stage's consumer worker, or every stage in one process (all)")
-    worker.add_argument("kind", choices=["normalize", "index", "all"])
+    worker.add_argument("kind", choices=["fetch", "normalize", "index", "all"])
     worker.add_argument(
         "--until-idle", type=float, metavar="SECONDS", help="exit after this long with no messages (all: in any stage)"
     )
@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
     deadletter = sub.add_parser("deadletter", help="inspect and replay dead letters")
     deadletter.add_argument("action", choices=["list", "replay"])
-    deadletter.add_argument("--stage", choices=["poll", "normalize", "index"])
+    deadletter.add_argument("--stage", choices=["poll", "fetch", "normalize", "index"])
     deadletter.add_argument("--since", metavar="T", help="ISO time (UTC if no zone) or an age like 30m, 2h, 7d")
     deadletter.add_argument("--json", action="store_true", help="list: print the letters as JSON lines")
     deadletter.add_argument("--limit", type=int, default=100, help="list: at most this many (newest)")

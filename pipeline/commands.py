@@ -35,7 +35,7 @@ def stack(settings: Settings, action: str) -> int:
 
 
 def topics_init(settings: Settings) -> int:
-    created = kafka.ensure_topics(settings)
+    created = kafka.ensure_topics(settings, [*settings.topics, *settings.fetch_topics])
     print(f"topics: created {', '.join(created)}" if created else "topics: all present")
     return 0
 
@@ -66,7 +66,7 @@ def poll_one(
 def poll(settings: Settings, ids: list[str], *, all_sources: bool, force: bool, dry_run: bool) -> int:
     sources = selected_sources(settings, ids, all_sources)
     if not dry_run:
-        kafka.ensure_topics(settings)
+        kafka.ensure_topics(settings, [*settings.topics, *settings.fetch_topics])
     emitter: Emitter = DryRunEmitter() if dry_run else KafkaEmitter(settings)
     failures = 0
     try:
@@ -84,6 +84,8 @@ def poll(settings: Settings, ids: list[str], *, all_sources: bool, force: bool, 
         if isinstance(emitter, DryRunEmitter):
             for item in emitter.raws:
                 print(f"    would push {item.item_id}  {item.title or item.url or ''}")
+            for request in emitter.fetches:
+                print(f"    would fetch the page of {request.item.item_id}  {request.item.url}")
     finally:
         emitter.close()
     return 1 if failures else 0
@@ -184,7 +186,10 @@ def deadletter(
             print(f"{len(selected)} dead letters" + (f" (newest {limit})" if len(selected) == limit else ""))
         return 0
     report = deadletters.replay(settings, track(letters, "replay"))
-    print(f"replayed: {report.raw} to {settings.topic_raw}, {report.articles} to {settings.topic_articles}")
+    print(
+        f"replayed: {report.fetches} to {settings.topic_fetch}, {report.raw} to {settings.topic_raw}, "
+        f"{report.articles} to {settings.topic_articles}"
+    )
     failures = 0
     if report.sources:
         emitter = KafkaEmitter(settings)

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     topic_replication: int = Field(default=1, ge=1)
     group_normalize: str = "newsflow-normalize"
     group_index: str = "newsflow-index"
+    # The article-fetch stage: requests, and requests postponed after a transient failure (partitioned by host)
+    topic_fetch: str = "news.fetch"
+    topic_fetch_retry: str = "news.fetch.retry"
+    group_fetch: str = "newsflow-fetch"
 
     # Elasticsearch
     es_url: str = "http://127.0.0.1:9200"
@@ -53,6 +57,21 @@ class Settings(BaseSettings):
     normalize_batch_size: int = Field(default=500, ge=1)
     normalize_batch_wait_ms: int = Field(default=100, ge=0)
     batch_min_bytes: int = Field(default=256 * 1024, ge=1)
+
+    # Article pages (the fetch stage). A source's `fetch_concurrency` / `fetch_delay_s` override the host limits.
+    fetch_batch_size: int = Field(default=50, ge=1)
+    fetch_batch_wait_ms: int = Field(default=200, ge=0)
+    fetch_threads: int = Field(default=8, ge=1, le=64, description="Pages in flight at once in one fetch worker.")
+    fetch_host_concurrency: int = Field(default=2, ge=1, le=16)
+    fetch_host_delay_s: float = Field(default=1.0, ge=0)
+    fetch_batch_budget_s: float = Field(default=120.0, gt=0, description="Pages not started by then wait for later.")
+    fetch_max_page_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    fetch_max_attempts: int = Field(default=8, ge=1, description="Transient failures before a page is dead-lettered.")
+    fetch_retry_base_s: float = Field(default=30.0, gt=0)
+    fetch_retry_max_s: float = Field(default=6 * 3600.0, gt=0)
+    fetch_short_chars: int = Field(default=400, ge=0, description="`auto`: content shorter than this is a teaser.")
+    robots_cache_s: float = Field(default=86_400.0, ge=0)
+    page_index: str = "news-pages"
 
     # Maintenance DAG: fail its run when a consumer group lags more, or more items were dead-lettered in 24 h
     max_lag: int = Field(default=10_000, ge=0)
@@ -81,6 +100,10 @@ class Settings(BaseSettings):
     @property
     def index_name(self) -> str:
         return f"{self.index_alias}-v{self.index_version}"
+
+    @property
+    def fetch_topics(self) -> tuple[str, str]:
+        return self.topic_fetch, self.topic_fetch_retry
 
     @property
     def kafka_host_port(self) -> tuple[str, int]:

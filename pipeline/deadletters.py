@@ -1,8 +1,9 @@
 """Inspect and replay dead letters (`newsflow deadletter list | replay`).
 
 Replay sends each selected letter's original payload back to the stage that failed it, so
-it runs again once the cause is fixed: normalize-stage letters go back to the raw topic,
-index-stage letters to the articles topic, and poll-stage letters re-poll their source.
+it runs again once the cause is fixed: fetch-stage letters go back to the fetch topic (as a fresh request:
+attempts and due time reset), normalize-stage letters to the raw topic, index-stage letters to the articles
+topic, and poll-stage letters re-poll their source.
 Replaying is safe to repeat: downstream writes are idempotent.
 """
 
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from pipeline import kafka
 from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
-from schemas.models import DeadLetter, Stage
+from schemas.models import DeadLetter, FetchRequest, Stage
 
 
 def read(settings: Settings, *, stage: Stage | None = None, since: datetime | None = None) -> Iterator[DeadLetter]:
@@ -70,6 +71,7 @@ def line(letter: DeadLetter) -> str:
 class ReplayReport:
     raw: int = 0
     articles: int = 0
+    fetches: int = 0
     sources: set[str] = field(default_factory=set)
     skipped: int = 0
 
@@ -84,7 +86,15 @@ def replay(settings: Settings, letters: Iterator[DeadLetter]) -> ReplayReport:
                 base64.b64decode(letter.payload) if letter.payload_encoding == "base64" else letter.payload.encode()
             )
             key = letter.item_id or _key_from(payload)
-            if letter.stage is Stage.NORMALIZE and key:
+            if letter.stage is Stage.FETCH:
+                try:
+                    request = FetchRequest.model_validate_json(payload)
+                except ValidationError:
+                    report.skipped += 1
+                    continue
+                emitter.fetch(request.model_copy(update={"attempt": 0, "not_before": None, "last_error": None}))
+                report.fetches += 1
+            elif letter.stage is Stage.NORMALIZE and key:
                 emitter.send_bytes(settings.topic_raw, key, payload, letter.source_id)
                 report.raw += 1
             elif letter.stage is Stage.INDEX and key:

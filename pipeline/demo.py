@@ -34,7 +34,7 @@ def _cell(text: str, width: int) -> str:
 def run_demo(settings: Settings) -> int:
     print("== 1/4 local stack (Kafka, Elasticsearch, Airflow)")
     manager.up(settings)
-    kafka.ensure_topics(settings)
+    kafka.ensure_topics(settings, [*settings.topics, *settings.fetch_topics])
     es = search.client(settings)
     search.ensure_index(es, settings)
 

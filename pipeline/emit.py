@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from pipeline import kafka
 from pipeline.config import Settings
-from schemas.models import Article, DeadLetter, RawItem
+from schemas.models import Article, DeadLetter, FetchRequest, RawItem
+
+
+def page_host(request: FetchRequest) -> str:
+    """What the fetch topics are partitioned by: the host of the item's link."""
+    return (urlsplit(request.item.url or "").hostname or "").lower()
 
 
 class Emitter(Protocol):
     def raw(self, item: RawItem) -> None: ...
+    def fetch(self, request: FetchRequest, *, retry: bool = False) -> None:
+        """A request for the item's page: on the fetch topic, or (`retry`) on the retry topic."""
+
     def article(self, article: Article) -> None: ...
     def dead(self, letter: DeadLetter) -> None: ...
     def flush(self) -> None: ...
@@ -24,10 +33,12 @@ class KafkaEmitter:
         self.settings = settings
         self._producer = producer or kafka.producer(settings)
         self._futures: list[Any] = []
-        self.counts = {"raw": 0, "article": 0, "dead": 0}
+        self.counts = {"raw": 0, "article": 0, "dead": 0, "fetch": 0, "retry": 0}
 
-    def _send(self, topic: str, key: str, value: bytes, headers: kafka.Headers, kind: str) -> None:
-        self._futures.append(kafka.send(self._producer, topic, key, value, headers))
+    def _send(
+        self, topic: str, key: str, value: bytes, headers: kafka.Headers, kind: str, partition: int | None = None
+    ) -> None:
+        self._futures.append(kafka.send(self._producer, topic, key, value, headers, partition))
         self.counts[kind] += 1
 
     def raw(self, item: RawItem) -> None:
@@ -37,6 +48,17 @@ class KafkaEmitter:
             item.model_dump_json().encode(),
             kafka.headers_for(item, item.source.id),
             "raw",
+        )
+
+    def fetch(self, request: FetchRequest, *, retry: bool = False) -> None:
+        topic = self.settings.topic_fetch_retry if retry else self.settings.topic_fetch
+        self._send(
+            topic,
+            request.item.item_id,
+            request.model_dump_json().encode(),
+            kafka.headers_for(request, request.item.source.id),
+            "retry" if retry else "fetch",
+            kafka.partition_of(self._producer, topic, page_host(request)),
         )
 
     def article(self, article: Article) -> None:
@@ -78,11 +100,15 @@ class DryRunEmitter:
 
     def __init__(self) -> None:
         self.raws: list[RawItem] = []
+        self.fetches: list[FetchRequest] = []
         self.articles: list[Article] = []
         self.deads: list[DeadLetter] = []
 
     def raw(self, item: RawItem) -> None:
         self.raws.append(item)
+
+    def fetch(self, request: FetchRequest, *, retry: bool = False) -> None:
+        self.fetches.append(request)
 
     def article(self, article: Article) -> None:
         self.articles.append(article)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -195,12 +196,24 @@ def headers_for(model: BaseModel, source_id: str | None) -> Headers:
     return headers
 
 
-def send(prod: KafkaProducer, topic: str, key: str, value: bytes, headers: Headers) -> Any:
-    """Queue one message; returns its future. Call `flush(prod)` before acknowledging upstream."""
+def send(
+    prod: KafkaProducer, topic: str, key: str, value: bytes, headers: Headers, partition: int | None = None
+) -> Any:
+    """Queue one message; returns its future. Call `flush(prod)` before acknowledging upstream.
+    `partition` overrides the key's partition (the fetch topics group a host's pages on one partition)."""
     try:
-        return prod.send(topic, key=key.encode(), value=value, headers=headers)
+        return prod.send(topic, key=key.encode(), value=value, headers=headers, partition=partition)
     except KafkaTimeoutError as exc:
         raise RetryableError(f"Kafka did not accept a message for {topic}: {exc}") from exc
+
+
+def partition_of(prod: KafkaProducer, topic: str, name: str) -> int:
+    """The partition of `topic` that everything named `name` goes to (stable while the partition count is)."""
+    try:
+        partitions = sorted(prod.partitions_for(topic))
+    except KafkaError as exc:
+        raise RetryableError(f"no metadata for {topic}: {exc}") from exc
+    return int(partitions[zlib.crc32(name.encode("utf-8")) % len(partitions)])
 
 
 def flush(prod: KafkaProducer, futures: Sequence[Any], timeout_s: float = 60.0) -> None:

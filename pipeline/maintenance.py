@@ -65,13 +65,16 @@ def counts(letters: Iterable[DeadLetter], since: datetime) -> DeadLetterCounts:
 
 
 def collect(settings: Settings, now: datetime | None = None) -> HealthReport:
-    """Lag of the normalize group on the raw topic and of the index group on the articles topic; dead letters."""
+    """Lag of the fetch group on both fetch topics, of the normalize group on the raw topic and of the index
+    group on the articles topic; dead letters."""
     from pipeline import deadletters, kafka  # Kafka clients load only when a check runs
 
     now = now or datetime.now(UTC)
     lag = [
         GroupLag(group=group, topic=topic, lag=kafka.lag(settings, group, topic))
         for group, topic in (
+            (settings.group_fetch, settings.topic_fetch),
+            (settings.group_fetch, settings.topic_fetch_retry),
             (settings.group_normalize, settings.topic_raw),
             (settings.group_index, settings.topic_articles),
         )

@@ -45,6 +45,9 @@ class Metrics(Protocol):
         """Documents written (`stored`) or found older than the copy in the index (`stale`) at `now`."""
 
     def lag(self, topic: str, messages: int) -> None: ...
+    def pages(self, result: str, seconds: float) -> None:
+        """One article page handled by the fetch stage: `fetched`, `not_modified`, `retry` or `dead`."""
+
     def close(self) -> None: ...
 
 
@@ -73,6 +76,9 @@ class NoMetrics:
         return None
 
     def lag(self, topic: str, messages: int) -> None:
+        return None
+
+    def pages(self, result: str, seconds: float) -> None:
         return None
 
     def close(self) -> None:
@@ -133,6 +139,16 @@ class _Families:
             [*w, "topic"],
             registry=r,
         )
+        self.pages = Counter(
+            "newsflow_pages", "Article pages handled by the fetch stage, per result.", [*w, "result"], registry=r
+        )
+        self.page_seconds = Histogram(
+            "newsflow_page_fetch_seconds",
+            "Time to fetch (politeness waits included) and extract one article page.",
+            w,
+            buckets=BULK_BUCKETS,
+            registry=r,
+        )
 
 
 class PrometheusMetrics:
@@ -154,6 +170,8 @@ class PrometheusMetrics:
         self._since_published = f.since_published.labels(worker)
         self._since_fetched = f.since_fetched.labels(worker)
         self._lag = f.lag
+        self._pages = f.pages
+        self._page_seconds = f.page_seconds.labels(worker)
         for scope in ("batch", "documents"):  # present, at zero, from the first scrape
             self._retries.labels(worker, scope)
         self._server: WSGIServer | None = None
@@ -186,6 +204,10 @@ class PrometheusMetrics:
 
     def lag(self, topic: str, messages: int) -> None:
         self._lag.labels(self.worker, topic).set(messages)
+
+    def pages(self, result: str, seconds: float) -> None:
+        self._pages.labels(self.worker, result).inc()
+        self._page_seconds.observe(seconds)
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Serve `/metrics` from a daemon thread until `close()`."""

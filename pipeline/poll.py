@@ -9,6 +9,7 @@ was acknowledged by Kafka, so a crash re-pushes (at-least-once) and never forget
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from pipeline.config import Settings
 from pipeline.deadletter import dead_letter
 from pipeline.emit import Emitter
 from pipeline.errors import ConfigError, NewsflowError
+from pipeline.pages.teaser import page_reason
 from pipeline.polling import feed as feed_type
 from pipeline.polling import git as git_type
 from pipeline.polling import jekyll as jekyll_type
@@ -24,7 +26,7 @@ from pipeline.retry import backoff_s
 from pipeline.sources.catalog import SourceConfig
 from pipeline.sources.fetch import PUBLIC_ONLY, AddressPolicy, FetchLimits, FetchResult, FetchRetryable, fetch
 from pipeline.state import SourceState, StateStore, utcnow
-from schemas.models import RawItem, SourceType, Stage, Validators
+from schemas.models import FetchRequest, RawItem, SourceType, Stage, Validators
 
 log = logging.getLogger("newsflow.poll")
 
@@ -43,6 +45,7 @@ class PollReport:
     read: int = 0
     new: int = 0
     unchanged: int = 0
+    to_fetch: int = 0
     failed: int = 0
     deferred: int = 0
     deleted: int = 0
@@ -58,6 +61,7 @@ class PollReport:
         if self.skipped:
             return f"{self.source_id}: skipped ({self.skipped})"
         extra = " (not modified)" if self.not_modified else ""
+        extra += f", {self.to_fetch} of them to fetch their page" if self.to_fetch else ""
         extra += f", {self.deferred} deferred to the next poll" if self.deferred else ""
         extra += f", {self.deleted} deleted at the source (kept in the index)" if self.deleted else ""
         extra += " [dry run: nothing pushed]" if self.dry_run else ""
@@ -116,7 +120,7 @@ def poll_source(
         context = PollContext(settings=settings, now=now, fetch=fetcher(settings, policy), force=force, policy=policy)
         try:
             listing = list_items(source, state, context)
-            updated = _emit(source, state, listing, emitter, report, force=force)
+            updated = _emit(source, settings, state, listing, emitter, report, force=force)
             emitter.flush()
         except NewsflowError as exc:
             if not dry_run:
@@ -139,7 +143,14 @@ def poll_source(
 
 
 def _emit(
-    source: SourceConfig, state: SourceState, listing: Listing, emitter: Emitter, report: PollReport, *, force: bool
+    source: SourceConfig,
+    settings: Settings,
+    state: SourceState,
+    listing: Listing,
+    emitter: Emitter,
+    report: PollReport,
+    *,
+    force: bool,
 ) -> SourceState:
     """Send what is new or changed and the dead letters; the state to save once they are acknowledged."""
     report.fetched = listing.fetched
@@ -149,7 +160,7 @@ def _emit(
     report.not_modified = listing.not_modified
     pushed = dict(state.pushed)
     for item in listing.items:
-        _push(item, pushed, emitter, report, force)
+        _push(item, pushed, emitter, report, force, lambda new: route(new, source, settings, emitter, report))
     for rejected in listing.rejected:
         report.failed += 1
         report.errors.append(f"{rejected.where}: {rejected.reason}")
@@ -169,12 +180,31 @@ def _emit(
     return listing.state.model_copy(update={"pushed": pushed})
 
 
-def _push(item: RawItem, pushed: dict[str, str], emitter: Emitter, report: PollReport, force: bool) -> None:
+def route(item: RawItem, source: SourceConfig, settings: Settings, emitter: Emitter, report: PollReport) -> None:
+    """Send a new or changed item on: to the fetch stage when its article is on its page (`fetch_article`),
+    else straight to the normalizer. The poll never waits for pages."""
+    reason = page_reason(item, source.article_mode, settings.fetch_short_chars)
+    if reason is None:
+        emitter.raw(item)
+        return
+    policy = source.fetch_policy(concurrency=settings.fetch_host_concurrency, delay_s=settings.fetch_host_delay_s)
+    emitter.fetch(FetchRequest(item=item, policy=policy))
+    report.to_fetch += 1
+
+
+def _push(
+    item: RawItem,
+    pushed: dict[str, str],
+    emitter: Emitter,
+    report: PollReport,
+    force: bool,
+    send: Callable[[RawItem], None],
+) -> None:
     """Send `item` unless the same content was pushed already (before, or earlier in this poll)."""
     if not force and pushed.get(item.item_id) == item.content_hash:
         report.unchanged += 1
         return
-    emitter.raw(item)
+    send(item)
     pushed[item.item_id] = item.content_hash
     report.new += 1
 

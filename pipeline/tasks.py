@@ -27,7 +27,7 @@ def poll_task(source_id: str, *, force: bool = False, dry_run: bool = False) -> 
         settings = Settings()
         source = find_source(load_sources(settings.sources), source_id)
         if not dry_run:
-            kafka.ensure_topics(settings)
+            kafka.ensure_topics(settings, [*settings.topics, *settings.fetch_topics])
         emitter: Emitter = DryRunEmitter() if dry_run else KafkaEmitter(settings)
         try:
             report = poll_one(settings, source, emitter, force=force, dry_run=dry_run)

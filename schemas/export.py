@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.index_template import index_template
-from schemas.models import Article, DeadLetter, RawItem
+from schemas.models import Article, DeadLetter, FetchRequest, RawItem
 
 OUT_DIR = Path(__file__).parent / "json"
 DEFAULT_ALIAS = "news-articles"
@@ -22,6 +22,7 @@ def documents() -> dict[str, dict[str, Any]]:
         "raw-item.schema.json": RawItem.model_json_schema(),
         "article.schema.json": Article.model_json_schema(),
         "dead-letter.schema.json": DeadLetter.model_json_schema(),
+        "fetch-request.schema.json": FetchRequest.model_json_schema(),
         "index-template.json": index_template(DEFAULT_ALIAS),
     }
 

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 RAW_ITEM_VERSION: Literal[1] = 1
 ARTICLE_VERSION: Literal[1] = 1
 DEAD_LETTER_VERSION: Literal[1] = 1
+FETCH_REQUEST_VERSION: Literal[1] = 1
 
 
 class _Message(BaseModel):
@@ -25,6 +26,7 @@ class SourceType(StrEnum):
     FEED = "feed"
     JEKYLL = "jekyll"
     GIT = "git"
+    SITEMAP = "sitemap"
 
 
 class SourceInfo(_Message):
@@ -43,6 +45,19 @@ class Validators(_Message):
 
     etag: str | None = None
     last_modified: str | None = None
+
+
+class PageFetch(_Message):
+    """How the fetch stage got an item's article page."""
+
+    link_id: str = Field(description="The item's id before the page was fetched (the id of the link it came with).")
+    requested_url: str
+    final_url: str = Field(description="Where the page was read, after redirects.")
+    canonical_url: str | None = Field(default=None, description="The page's own canonical URL, when it is accepted.")
+    status: int = Field(description="200, or 304 when the stored copy of the page was still current.")
+    fetched_at: AwareDatetime
+    encoding: str | None = None
+    notes: list[str] = Field(default_factory=list, description="What was guessed, refused or filled in from the page.")
 
 
 class RawItem(_Message):
@@ -66,6 +81,28 @@ class RawItem(_Message):
     content_hash: str = Field(description="sha256 of the raw content; a changed hash means a changed item.")
     validators: Validators = Field(default_factory=Validators)
     path: str | None = Field(default=None, description="File the post was read from (jekyll sources).")
+    page: PageFetch | None = Field(
+        default=None, description="Set when the fetch stage downloaded the item's page and took its article from it."
+    )
+
+
+class FetchPolicy(_Message):
+    """How politely a source's pages are fetched, carried with each request (from the sources file)."""
+
+    host_concurrency: int = Field(default=2, ge=1, le=16, description="Requests at once to one host.")
+    host_delay_s: float = Field(default=1.0, ge=0, le=3600, description="Least seconds between requests to one host.")
+    trusted: bool = Field(default=False, description="May reach loopback and private addresses (tests, intranets).")
+
+
+class FetchRequest(_Message):
+    """A raw item whose article is on its linked page: the message of the fetch topics."""
+
+    schema_version: Literal[1] = FETCH_REQUEST_VERSION
+    item: RawItem
+    policy: FetchPolicy = Field(default_factory=FetchPolicy)
+    attempt: int = Field(default=0, ge=0, description="Transient failures so far.")
+    not_before: AwareDatetime | None = Field(default=None, description="Not to be fetched before this time.")
+    last_error: str | None = None
 
 
 class Article(_Message):
@@ -97,6 +134,7 @@ class Article(_Message):
 
 class Stage(StrEnum):
     POLL = "poll"
+    FETCH = "fetch"
     NORMALIZE = "normalize"
     INDEX = "index"
 

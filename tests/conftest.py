@@ -49,6 +49,10 @@ def isolated(stack: Settings, tmp_path: Path) -> Iterator[Settings]:
             "topic_deadletter": f"t{run}.news.deadletter",
             "group_normalize": f"t{run}-normalize",
             "group_index": f"t{run}-index",
+            "topic_fetch": f"t{run}.news.fetch",
+            "topic_fetch_retry": f"t{run}.news.fetch.retry",
+            "group_fetch": f"t{run}-fetch",
+            "page_index": f"t{run}-news-pages",
             "index_alias": f"t{run}-news-articles",
             "state_dir": tmp_path / "state",
             "topic_partitions": 3,
@@ -65,10 +69,10 @@ def _remove(settings: Settings) -> None:
     try:
         with kafka.admin(settings) as admin:
             existing = set(admin.list_topics())
-            doomed = [t for t in settings.topics if t in existing]
+            doomed = [t for t in (*settings.topics, *settings.fetch_topics) if t in existing]
             if doomed:
                 admin.delete_topics(doomed)
-            ours = {settings.group_normalize, settings.group_index}
+            ours = {settings.group_normalize, settings.group_index, settings.group_fetch}
             groups = [g for g in (str(g["group_id"]) for g in admin.list_groups()) if g in ours]
             if groups:
                 admin.delete_groups(groups)
@@ -80,5 +84,6 @@ def _remove(settings: Settings) -> None:
         if names:  # deleting by wildcard is refused (action.destructive_requires_name)
             es.indices.delete(index=",".join(names))
         es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_alias}-template")
+        es.options(ignore_status=404).indices.delete(index=settings.page_index)
     except Exception:  # noqa: BLE001
         pass

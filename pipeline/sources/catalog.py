@@ -8,14 +8,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
-from schemas.models import SourceInfo, SourceType
+from schemas.models import FetchPolicy, SourceInfo, SourceType
+
+FetchArticle = Literal["auto", "always", "never"]
 
 _INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
 _REMOTE_HELPER = re.compile(r"^[A-Za-z0-9+.-]+::")
@@ -69,6 +71,14 @@ class SourceConfig(BaseModel):
             raise ValueError(f"{value!r} is not a branch name")
         return value
 
+    fetch_article: FetchArticle | None = Field(
+        default=None,
+        description="Fetch each item's linked page for its article: auto (teasers and empty items), always, never. "
+        "Default: auto, but never for folders of posts, whose bodies are the articles.",
+    )
+    fetch_concurrency: int | None = Field(default=None, ge=1, le=16, description="Requests at once to one host.")
+    fetch_delay_s: float | None = Field(default=None, ge=0, le=3600, description="Least seconds between requests.")
+
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
@@ -84,6 +94,21 @@ class SourceConfig(BaseModel):
             raise ValueError(f"type {self.type.value!r} has no location rules")
         rule(self)
         return self
+
+    @property
+    def article_mode(self) -> FetchArticle:
+        """`fetch_article`, or its default for the source's type."""
+        if self.fetch_article is not None:
+            return self.fetch_article
+        return "never" if self.type in (SourceType.JEKYLL, SourceType.GIT) else "auto"
+
+    def fetch_policy(self, *, concurrency: int, delay_s: float) -> FetchPolicy:
+        """How this source's pages are fetched: its own limits, else the given defaults (from settings)."""
+        return FetchPolicy(
+            host_concurrency=self.fetch_concurrency or concurrency,
+            host_delay_s=delay_s if self.fetch_delay_s is None else self.fetch_delay_s,
+            trusted=self.trusted,
+        )
 
     @property
     def interval_seconds(self) -> int | None:
@@ -157,11 +182,18 @@ def _git_location(source: SourceConfig) -> None:
         )
 
 
+def _sitemap_location(source: SourceConfig) -> None:
+    _feed_location(source)
+    if source.fetch_article == "never":
+        raise ValueError("a sitemap lists links only: its pages must be fetched (fetch_article auto or always)")
+
+
 # What each source type needs in `url` / `path` (and its own fields); raises ValueError with the reason.
 _LOCATION_RULES: dict[SourceType, Callable[[SourceConfig], None]] = {
     SourceType.FEED: _feed_location,
     SourceType.JEKYLL: _folder_location,
     SourceType.GIT: _git_location,
+    SourceType.SITEMAP: _sitemap_location,
 }
 
 

@@ -152,3 +152,75 @@ def decode_xml(data: bytes, content_type: str | None = None) -> Decoded:
         text, codec = guess
         return Decoded(text, codec, (note + "; " if note else "") + f"read as {codec}")
     return Decoded(data.decode("cp1252", "replace"), "cp1252", (note + "; " if note else "") + "read as cp1252")
+
+
+# --- HTML pages ----------------------------------------------------------------------------------
+
+# `<meta charset="gbk">` or `<meta http-equiv="Content-Type" content="text/html; charset=gb2312">`,
+# looked for in the first bytes as browsers do (WHATWG's prescan reads 1024; pages often put it later).
+_META_CHARSET = re.compile(rb"""<meta\b[^>]{0,400}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
+_PRESCAN_BYTES = 4096
+_KANA = re.compile(r"[\u3041-\u30ff]")
+_HALF_WIDTH_KANA = re.compile(r"[\uff61-\uff9f]")
+_JAPANESE_CANDIDATES = ("cp932", "euc_jp")
+
+
+def meta_charset(data: bytes) -> str | None:
+    """The charset a page's <meta> declares in its first bytes, if any."""
+    match = _META_CHARSET.search(data[:_PRESCAN_BYTES])
+    return match.group(1).decode("ascii") if match else None
+
+
+def _kana_share(text: str) -> float:
+    sample = text[:_SAMPLE_CHARS]
+    kana = len(_KANA.findall(sample))
+    han = len(_HAN.findall(sample))
+    if not kana or len(_HALF_WIDTH_KANA.findall(sample)) > kana:
+        return 0.0  # Chinese bytes read as Shift_JIS come out as half-width katakana, not kana
+    return kana / (kana + han)
+
+
+def _guess_japanese(data: bytes) -> tuple[str, str] | None:
+    for codec in _JAPANESE_CANDIDATES:
+        text = _strict(data, codec)
+        if text is not None and _kana_share(text) >= 0.15:
+            return text, codec
+    return None
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> Decoded:
+    """Text of an HTML page: a BOM, else the charset of the HTTP header, else of a <meta>, when the bytes fit it;
+    else UTF-8, else Japanese or Chinese legacy encodings by which reads as common text, else windows-1252."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            text = _strict(data[len(bom) :], codec)
+            if text is not None:
+                return Decoded(text, codec)
+            return Decoded(data[len(bom) :].decode(codec, "replace"), codec, f"invalid {codec} bytes replaced")
+    header = declared_encoding(b"", content_type)
+    notes: list[str] = []
+    for where, label in (("HTTP header", header), ("<meta>", meta_charset(data))):
+        declared = _codec(label)
+        if not label:
+            continue
+        if declared is None:
+            notes.append(f"{where} names an unknown encoding {label!r}")
+            continue
+        if declared.startswith(("utf-16", "utf-32")):
+            declared = "utf-8"  # a page that reached us as ASCII-compatible bytes is not UTF-16 (browsers agree)
+        text = _strict(data, declared)
+        if text is not None and _single_byte(declared) and not data.isascii():
+            utf8 = _strict(data, "utf-8")
+            if utf8 is not None:
+                return Decoded(utf8, "utf-8", f"{where} says {label!r}, but the bytes are UTF-8")
+        if text is not None:
+            return Decoded(text, declared, "; ".join(notes) or None)
+        notes.append(f"{where} says {label!r}, which does not fit the bytes")
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return Decoded(text, "utf-8", "; ".join(notes) or None)
+    for guess in (_guess_japanese(data), _guess_chinese(data)):
+        if guess is not None:
+            text, codec = guess
+            return Decoded(text, codec, "; ".join([*notes, f"read as {codec}"]))
+    return Decoded(data.decode("cp1252", "replace"), "cp1252", "; ".join([*notes, "read as cp1252"]))

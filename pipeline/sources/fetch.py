@@ -63,15 +63,24 @@ Resolver: TypeAlias = Callable[[str, int], Sequence[IPAddress]]
 class FetchError(PermanentError):
     """The source answered with something we will not take (4xx, too large, refused address, TLS failure)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status that was refused, when it was one
+
+
+class TooLarge(FetchError):
+    """The body is over the byte cap (declared, or counted after decompression)."""
+
 
 class AddressRefused(FetchError):
     """The URL, or a redirect, leads to an address the source may not reach (loopback, private, metadata...)."""
 
 
 class FetchRetryable(RetryableError):
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+    def __init__(self, message: str, retry_after_s: float | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.status = status  # 408, 429 or 5xx when the server answered
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ class FetchLimits:
     max_bytes: int = 10 * 1024 * 1024
     user_agent: str = "newsflow"
     read_timeout_s: float | None = None  # most seconds without a byte; None: connect_timeout_s
+    accept: str = ACCEPT
 
     @property
     def idle_timeout_s(self) -> float:
@@ -94,6 +104,7 @@ class FetchResult:
     content: bytes | None  # None when not modified
     validators: Validators
     max_age_s: int | None = None
+    content_type: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -552,7 +563,7 @@ def _checked_addresses(
 
 
 def _request_headers(limits: FetchLimits, validators: Validators | None) -> list[tuple[bytes, bytes]]:
-    headers = [("User-Agent", limits.user_agent), ("Accept", ACCEPT), ("Accept-Encoding", "gzip, deflate")]
+    headers = [("User-Agent", limits.user_agent), ("Accept", limits.accept), ("Accept-Encoding", "gzip, deflate")]
     if validators and validators.etag:
         headers.append(("If-None-Match", validators.etag))
     if validators and validators.last_modified:
@@ -640,7 +651,7 @@ def _answer(
     _raise_for_status(status, _reason(response), headers, hop)
     found = Validators(etag=headers.first("etag"), last_modified=headers.first("last-modified"))
     body = _read_body(response, headers, hop, limits, deadline)
-    return FetchResult(str(hop.url), status, body, found, max_age)
+    return FetchResult(str(hop.url), status, body, found, max_age, headers.first("content-type"))
 
 
 def _reason(response: httpcore.Response) -> str:
@@ -660,8 +671,10 @@ def _raise_for_status(status: int, reason: str, headers: _Headers, hop: _Hop) ->
     if status in (408, 429) or 500 <= status < 600:
         retry_after = _retry_after(headers.first("retry-after"))
         when = "" if retry_after is None else f" (the server asked to wait {retry_after:.0f}s)"
-        raise FetchRetryable(hop.error(f"answered {reason}; will retry{when}"), retry_after_s=retry_after)
-    raise FetchError(hop.error(f"answered {reason}"))
+        raise FetchRetryable(
+            hop.error(f"answered {reason}; will retry{when}"), retry_after_s=retry_after, status=status
+        )
+    raise FetchError(hop.error(f"answered {reason}"), status=status)
 
 
 def _read_body(
@@ -675,7 +688,7 @@ def _read_body(
         )
     declared = headers.first("content-length")
     if coding == "identity" and declared and declared.isdigit() and int(declared) > cap:
-        raise FetchError(hop.error(f"declares {declared} bytes, over the cap of {cap}"))
+        raise TooLarge(hop.error(f"declares {declared} bytes, over the cap of {cap}"))
     over = f"the body is over the cap of {cap} bytes" + ("" if coding == "identity" else " after decompression")
     decoder = _Decoder(coding)
     body = bytearray()
@@ -683,13 +696,13 @@ def _read_body(
         for chunk in response.iter_stream():
             for piece in decoder.feed(chunk):
                 if len(body) + len(piece) > cap:
-                    raise FetchError(hop.error(over))
+                    raise TooLarge(hop.error(over))
                 body += piece
             if deadline.passed():
                 raise httpcore.ReadTimeout("the total time limit was reached")
         for piece in decoder.finish():
             if len(body) + len(piece) > cap:
-                raise FetchError(hop.error(over))
+                raise TooLarge(hop.error(over))
             body += piece
     except zlib.error as exc:
         raise FetchError(hop.error(f"the {coding} body does not decompress ({_one_line(str(exc))})")) from None
@@ -729,7 +742,7 @@ def read_file(url: str, max_bytes: int) -> FetchResult:
     except OSError as exc:
         raise FetchError(f"{_show(url)}: cannot read {path}: {exc.strerror}") from None
     if len(data) > max_bytes:
-        raise FetchError(f"{_show(url)}: the file is over the cap of {max_bytes} bytes")
+        raise TooLarge(f"{_show(url)}: the file is over the cap of {max_bytes} bytes")
     return FetchResult(url=url, status=200, content=data, validators=Validators())
 
 

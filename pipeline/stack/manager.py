@@ -52,7 +52,7 @@ def up(settings: Settings, report: Callable[[str], None] = print, only: tuple[st
     # A stack is ready when the pipeline can use it: its topics and index exist (both idempotent).
     names = {service.name for service in _selected(only)}
     if "kafka" in names:
-        created = kafka.ensure_topics(settings)
+        created = kafka.ensure_topics(settings, [*settings.topics, *settings.fetch_topics])
         if created:
             report(f"kafka: created topics {', '.join(created)}")
     if "elasticsearch" in names:

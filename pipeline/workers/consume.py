@@ -13,10 +13,11 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from kafka import TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
 from pipeline.errors import NewsflowError, RetryableError
@@ -55,6 +56,20 @@ class StopFlag:
 
         signal.signal(signal.SIGTERM, _handler)
         signal.signal(signal.SIGINT, _handler)
+
+
+@dataclass
+class Postponed:
+    """Records a handler left for later: per (topic, partition), the first offset left and when it is due
+    (epoch seconds). The loop seeks the partition back to that offset before committing, and pauses it until
+    then, so nothing is lost and nothing past it is read early."""
+
+    offsets: dict[tuple[str, int], tuple[int, float]] = field(default_factory=dict)
+
+    def add(self, topic: str, partition: int, offset: int, due: float) -> None:
+        known = self.offsets.get((topic, partition))
+        if known is None or offset < known[0]:
+            self.offsets[(topic, partition)] = (offset, due)
 
 
 class Activity:
@@ -115,6 +130,7 @@ def run(
     metrics: Metrics = NO_METRICS,
     lag_every_s: float = 5.0,
     activity: Activity | None = None,
+    name: str = "stage",
 ) -> LoopStats:
     """Poll, handle and commit until `stop` (or `until_idle_s` without records).
 
@@ -125,7 +141,12 @@ def run(
     idle_since = started_at = time.monotonic()
     starting = activity is not None
     lag_at = float("-inf")
+    paused: dict[TopicPartition, float] = {}
     while not stop.is_set():
+        if paused:
+            _resume_due(consumer, paused)
+            if activity:
+                activity.waiting(name, len(paused))
         if time.monotonic() - lag_at >= lag_every_s:
             lag_at = time.monotonic()
             _report_lag(consumer, metrics)
@@ -137,15 +158,20 @@ def run(
         for tp, batch in polled.items():
             metrics.consumed(tp.topic, len(batch))
         if not records:
-            if until_idle_s is not None and time.monotonic() - idle_since >= until_idle_s:
+            if paused:
+                idle_since = time.monotonic()  # postponed records are work still to do
+            elif until_idle_s is not None and time.monotonic() - idle_since >= until_idle_s:
                 break
             continue
         metrics.batch(len(records))
         if activity:
             activity.begin()
         try:
-            if not _handle_with_retry(handle, records, stop, stats, metrics):
+            handled, result = _handle_with_retry(handle, records, stop, stats, metrics)
+            if not handled:
                 break  # stopped while retrying: abandon the batch uncommitted
+            if isinstance(result, Postponed):
+                _pause(consumer, result, paused)
             _commit(consumer, stats)
         finally:
             if activity:
@@ -156,6 +182,26 @@ def run(
         if on_batch:
             on_batch(stats)
     return stats
+
+
+def _pause(consumer: Any, postponed: Postponed, paused: dict[TopicPartition, float]) -> None:
+    for (topic, partition), (offset, due) in postponed.offsets.items():
+        tp = TopicPartition(topic, partition)
+        consumer.seek(tp, offset)
+        consumer.pause(tp)
+        paused[tp] = due
+        log.info("%s[%d] paused at offset %d until %s (postponed work)", topic, partition, offset, time.ctime(due))
+
+
+def _resume_due(consumer: Any, paused: dict[TopicPartition, float]) -> None:
+    assigned = consumer.assignment()
+    now = time.time()
+    for tp, due in list(paused.items()):
+        if tp not in assigned:
+            del paused[tp]  # a rebalance took it: its new owner reads the records again
+        elif due <= now:
+            consumer.resume(tp)
+            del paused[tp]
 
 
 def _commit(consumer: Any, stats: LoopStats) -> None:
@@ -200,14 +246,13 @@ def _report_lag(consumer: Any, metrics: Metrics) -> None:
 
 def _handle_with_retry(
     handle: Handler, records: Sequence[Any], stop: StopFlag, stats: LoopStats, metrics: Metrics
-) -> bool:
+) -> tuple[bool, object]:
     attempt = 0
     while True:
         try:
-            handle(records)
-            return True
+            return True, handle(records)
         except Interrupted:
-            return False
+            return False, None
         except RetryableError as exc:
             attempt += 1
             stats.retries += 1
@@ -221,4 +266,4 @@ def _handle_with_retry(
                 extra={"topic": records[0].topic},
             )
             if stop.wait(wait):
-                return False
+                return False, None

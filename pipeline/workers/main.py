@@ -17,7 +17,7 @@ from pipeline import kafka
 from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
 from pipeline.metrics import NO_METRICS, Metrics
-from pipeline.workers.consume import Activity, LoopStats, StopFlag, run
+from pipeline.workers.consume import Activity, LoopStats, Postponed, StopFlag, run
 from pipeline.workers.output import emit
 from pipeline.workers.stages import STAGES
 
@@ -52,8 +52,10 @@ def run_stage(
         )
         resources.callback(consumer.close, autocommit=False)
 
-        def handle(records: Sequence[Any]) -> None:
-            emit(handler.handle(records), emitter)
+        def handle(records: Sequence[Any]) -> Postponed:
+            output = handler.handle(records)
+            emit(output, emitter)
+            return output.postponed
 
         return run(
             consumer,
@@ -64,6 +66,7 @@ def run_stage(
             on_batch=_progress(name),
             metrics=metrics,
             activity=activity,
+            name=name,
         )
     finally:
         resources.close()  # the consumer first (uncommitted), then the producer, then the handler's clients
@@ -131,20 +134,27 @@ def run_all(
 
 def _metered(
     handle: Callable[[Sequence[Any]], object], emitter: KafkaEmitter, settings: Settings, source: str, metrics: Metrics
-) -> Callable[[Sequence[Any]], None]:
+) -> Callable[[Sequence[Any]], object]:
     """`handle`, reporting what the batch produced once it succeeded (every attempt re-sends the whole batch,
     so the emitter's counts over the successful attempt are exactly the batch's output)."""
 
-    def metered(records: Sequence[Any]) -> None:
+    def metered(records: Sequence[Any]) -> object:
         before = dict(emitter.counts)
-        handle(records)
+        result = handle(records)
         sent = {kind: emitter.counts[kind] - before[kind] for kind in before}
-        topics = {"raw": settings.topic_raw, "article": settings.topic_articles, "dead": settings.topic_deadletter}
+        topics = {
+            "raw": settings.topic_raw,
+            "article": settings.topic_articles,
+            "dead": settings.topic_deadletter,
+            "fetch": settings.topic_fetch,
+            "retry": settings.topic_fetch_retry,
+        }
         for kind, count in sent.items():
             if count:
                 metrics.produced(topics[kind], count)
         if sent["dead"]:
             metrics.failed(source, sent["dead"])
+        return result
 
     return metered
 

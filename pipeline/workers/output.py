@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.emit import Emitter
-from schemas.models import Article, DeadLetter, RawItem
+from pipeline.workers.consume import Postponed
+from schemas.models import Article, DeadLetter, FetchRequest, RawItem
 
 
 @dataclass
@@ -17,11 +18,9 @@ class Output:
     raws: list[RawItem] = field(default_factory=list)
     articles: list[Article] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
-
-    def extend(self, other: Output) -> None:
-        self.raws.extend(other.raws)
-        self.articles.extend(other.articles)
-        self.dead.extend(other.dead)
+    retries: list[FetchRequest] = field(default_factory=list)  # to the fetch retry topic
+    # Records not due yet, per (topic, partition): left uncommitted, their partition paused until due.
+    postponed: Postponed = field(default_factory=Postponed)
 
 
 def emit(output: Output, emitter: Emitter) -> None:
@@ -32,4 +31,6 @@ def emit(output: Output, emitter: Emitter) -> None:
         emitter.article(article)
     for letter in output.dead:
         emitter.dead(letter)
+    for request in output.retries:
+        emitter.fetch(request, retry=True)
     emitter.flush()

@@ -15,6 +15,7 @@ from pipeline.config import Settings
 from pipeline.metrics import Metrics
 from pipeline.workers import index, normalize
 from pipeline.workers.consume import StopFlag
+from pipeline.workers.fetch import PageFetcher
 from pipeline.workers.output import Output
 
 
@@ -63,6 +64,15 @@ class _Indexer:
 STAGES: dict[str, StageSpec] = {
     spec.name: spec
     for spec in (
+        StageSpec(
+            name="fetch",
+            summary="news.fetch, news.fetch.retry -> article pages -> news.raw",
+            topics=lambda s: [s.topic_fetch, s.topic_fetch_retry],
+            group=lambda s: s.group_fetch,
+            batch_size=lambda s: s.fetch_batch_size,
+            batch_wait_ms=lambda s: s.fetch_batch_wait_ms,
+            open=PageFetcher,
+        ),
         StageSpec(
             name="normalize",
             summary="news.raw -> news.articles",

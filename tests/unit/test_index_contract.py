@@ -34,7 +34,7 @@ def test_fallback_meanings_cover_exactly_the_undescribed_fields() -> None:
         ("published_at", "string (date-time) \\| null", "date"),
         ("url", "string \\| null", "keyword (ignore_above 2048)"),
         ("tags", "array of string", "keyword"),
-        ("source_type", '"feed" \\| "jekyll" \\| "git"', "keyword"),
+        ("source_type", '"feed" \\| "jekyll" \\| "git" \\| "sitemap"', "keyword"),
         ("schema_version", "integer (always 1)", "integer"),
         ("body_text", "string", "text (cjk analyzer, index_options offsets)"),
     ],

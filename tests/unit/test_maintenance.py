@@ -43,10 +43,10 @@ def test_counts_per_stage_and_in_the_recent_window() -> None:
     assert result == DeadLetterCounts(
         total=4,
         recent=2,
-        by_stage={"poll": 1, "normalize": 3, "index": 0},
-        recent_by_stage={"poll": 0, "normalize": 2, "index": 0},
+        by_stage={"poll": 1, "fetch": 0, "normalize": 3, "index": 0},
+        recent_by_stage={"poll": 0, "fetch": 0, "normalize": 2, "index": 0},
     )
-    assert counts([], NOW).by_stage == {"poll": 0, "normalize": 0, "index": 0}
+    assert counts([], NOW).by_stage == {"poll": 0, "fetch": 0, "normalize": 0, "index": 0}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Article pages behind summary-only items: when to fetch one, how to fetch politely, how to fold it into the item."""
