@@ -65,10 +65,12 @@ class _Host:
     active: int = 0
     next_start: float = 0.0
     blocked_until: float = 0.0
+    delay_s: float = 0.0
 
 
 class HostGate:
-    """Per-host concurrency and spacing of request starts, for the threads of one process."""
+    """Per-host concurrency and spacing, for the threads of one process: a request starts `delay_s` after the
+    previous one started and after the last one ended, so the server sees the spacing however long each took."""
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
         self._clock = clock
@@ -86,6 +88,7 @@ class HostGate:
                 if state.active < concurrency and now >= state.next_start:
                     state.active += 1
                     state.next_start = now + delay_s
+                    state.delay_s = delay_s
                     return
                 # A free slot waits for the spacing; a full host waits for a release (notified), until the deadline.
                 spacing: float | None = state.next_start - now if state.active < concurrency else None
@@ -95,7 +98,9 @@ class HostGate:
 
     def release(self, host: str) -> None:
         with self._cond:
-            self._hosts[host].active -= 1
+            state = self._hosts[host]
+            state.active -= 1
+            state.next_start = max(state.next_start, self._clock() + state.delay_s)
             self._cond.notify_all()
 
     def block(self, host: str, seconds: float) -> None:

@@ -1,0 +1,214 @@
+"""Teasers in, full articles out: feeds of teasers pointing at article pages on a loopback server, polled,
+then every stage in one process (fetch, normalize, index) on the real Kafka and Elasticsearch."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+import yaml
+
+from pipeline import deadletters, kafka, search
+from pipeline.commands import poll_one
+from pipeline.config import Settings
+from pipeline.emit import KafkaEmitter
+from pipeline.normalize.ids import id_from_url
+from pipeline.sources.catalog import load_sources
+from pipeline.workers.main import run_all
+from schemas.models import Stage
+from tests.support.http_servers import Exchange, LoopbackServer
+
+pytestmark = pytest.mark.services
+
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "article_pages"
+SHORE = "/business/2024/06/03/shore-power-trial"
+RATES = "/business/2024/06/04/container-rates"
+WEALTH = "/finance/2024-06-05/wealth-connect.html"
+
+
+class Site:
+    """The news site: pages, robots.txt, a page that is gone, one that answers 429 once, and the feeds."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = {}
+        self.lock = threading.Lock()
+        self.etag = '"shore-v1"'
+        self.server = LoopbackServer(
+            {
+                "/robots.txt": self._static(b"User-agent: *\nDisallow: /private/\n", "text/plain"),
+                SHORE: self._shore,
+                "/amp/shore-power": self._shore,
+                RATES: self._rates,
+                WEALTH: self._static((PAGES / "wealth-connect.gbk.html").read_bytes(), "text/html"),
+                "/business/gone": self._static(b"gone", "text/plain", status=404),
+                "/private/memo": self._static(b"<html><body><p>internal memo</p></body></html>", "text/html"),
+                "/feed.xml": self._feed("main"),
+                "/amp.xml": self._feed("amp"),
+            }
+        )
+        self.titles = {SHORE: "Port operators trial shore power for container ships"}
+
+    def __enter__(self) -> Site:
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(None, None, None)
+
+    def _seen(self, exchange: Exchange) -> None:
+        with self.lock:
+            self.times.setdefault(exchange.target.split("?")[0], []).append(time.monotonic())
+
+    def _static(self, body: bytes, kind: str, status: int = 200):  # type: ignore[no-untyped-def]
+        def route(exchange: Exchange) -> None:
+            self._seen(exchange)
+            exchange.reply(status, body, [("Content-Type", kind)])
+
+        return route
+
+    def _shore(self, exchange: Exchange) -> None:
+        self._seen(exchange)
+        if exchange.headers.get("if-none-match") == self.etag:
+            exchange.reply(304, b"", [("ETag", self.etag)])
+            return
+        body = (PAGES / "shore-power.html").read_bytes()
+        exchange.reply(200, body, [("Content-Type", "text/html; charset=utf-8"), ("ETag", self.etag)])
+
+    def _rates(self, exchange: Exchange) -> None:
+        self._seen(exchange)
+        if len(self.times[RATES]) == 1:
+            exchange.reply(429, b"slow down", [("Retry-After", "2")])
+            return
+        body = (PAGES / "container-rates.html").read_bytes().replace(b"HOST", f"127.0.0.1:{self.server.port}".encode())
+        exchange.reply(200, body, [("Content-Type", "text/html")])
+
+    def _feed(self, which: str):  # type: ignore[no-untyped-def]
+        def route(exchange: Exchange) -> None:
+            self._seen(exchange)
+            exchange.reply(200, self.feed(which).encode(), [("Content-Type", "application/rss+xml")])
+
+        return route
+
+    def feed(self, which: str) -> str:
+        when = format_datetime(datetime.fromisoformat("2024-06-03T07:15:00+00:00"))
+        items = [
+            (
+                f"{SHORE}?utm_source=rss",
+                self.titles[SHORE],
+                when,
+                "Two terminal operators at the city's western "
+                "docks began a six-month trial on Monday that lets berthed container ships plug into the grid…",
+            ),
+            (RATES, "Container freight rates fall for a third week", None, "Spot rates fell again. Read more »"),
+            (WEALTH, "粤港澳大湾区跨境理财通业务试点扩容", None, "跨境理财通试点近日进一步扩容……阅读全文"),
+            ("/business/gone", "A story that was taken down", when, "It was here once…"),
+            ("/private/memo", "An internal memo", when, "Not for crawlers…"),
+        ]
+        if which == "amp":
+            items = [("/amp/shore-power", self.titles[SHORE], when, "Shore power trial at the western docks…")]
+        entries = "".join(
+            f"<item><title>{escape(title)}</title><link>{self.server.url(link)}</link>"
+            + (f"<pubDate>{date}</pubDate>" if date else "")
+            + f"<description>{escape(teaser)}</description></item>"
+            for link, title, date, teaser in items
+        )
+        return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Wire</title>{entries}</channel></rss>'
+
+
+def _sources(tmp: Path, site: Site) -> Path:
+    common = {
+        "outlet": "Harbour City Wire",
+        "category": "business",
+        "trusted": True,
+        "fetch_delay_s": 0.3,
+        "fetch_concurrency": 1,
+    }
+    path = tmp / "sources.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "sources": [
+                    {"id": "wire", "type": "feed", "url": site.server.url("/feed.xml"), **common},
+                    {"id": "wire-amp", "type": "feed", "url": site.server.url("/amp.xml"), **common},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _poll(settings: Settings, *, force: bool = False) -> None:
+    emitter = KafkaEmitter(settings)
+    try:
+        for source in load_sources(settings.sources):
+            poll_one(settings, source, emitter, force=force)
+    finally:
+        emitter.close()
+
+
+def _docs(settings: Settings) -> dict[str, dict[str, object]]:
+    es = search.client(settings)
+    es.indices.refresh(index=settings.index_alias)
+    hits = es.search(index=settings.index_alias, size=50)["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in hits}
+
+
+def test_teasers_become_full_articles_politely(isolated: Settings, tmp_path: Path) -> None:
+    with Site() as site:
+        base = f"http://127.0.0.1:{site.server.port}"
+        settings = isolated.model_copy(
+            update={"sources": _sources(tmp_path, site), "fetch_retry_base_s": 0.5, "robots_cache_s": 3600}
+        )
+        kafka.ensure_topics(settings, [*settings.topics, *settings.fetch_topics])
+        _poll(settings)
+        assert sum(kafka.end_offsets(settings, settings.topic_raw).values()) == 0  # the poll sent no teaser on
+        every = run_all(settings, until_idle_s=3.0)
+        assert every["fetch"].records >= 6
+
+        docs = _docs(settings)
+        shore, rates, wealth = (id_from_url(base + path) for path in (SHORE, RATES, WEALTH))
+        assert set(docs) == {shore, rates, wealth}  # the story reached by two links is one document
+        doc = docs[shore]
+        assert doc["url"] == base + SHORE
+        assert doc["title"] == "Port operators trial shore power for container ships"
+        body = str(doc["body_text"])
+        assert "eastern terminals" in body and "one million dollars per ship" in body
+        assert "All rights reserved" not in body and "Most read" not in body and "Home" not in body
+        assert doc["published_at"] == "2024-06-03T07:15:00Z"  # the feed's date
+        assert doc["authors"] == ["Mei Lin"]  # from the page: the feed has none
+        assert docs[rates]["published_at"] == "2024-06-04T01:30:00Z"  # from the page's metadata
+        assert "order book for new ships" in str(docs[rates]["body_text"])
+        assert docs[wealth]["url"] == base + WEALTH
+        assert "互联互通" in str(docs[wealth]["body_text"])  # GBK declared only in <meta>
+        assert docs[wealth]["published_at"] == "2024-06-05T02:39:00Z"  # naive page date read in the zone of zh
+        assert docs[wealth]["language"] == "zh"
+
+        letters = list(deadletters.read(settings, stage=Stage.FETCH))
+        assert sorted(letter.error_type for letter in letters) == ["not_found", "robots_disallowed"]
+        assert all(letter.source_id == "wire" and letter.error_message for letter in letters)
+        assert "/private/memo" not in site.times  # robots.txt was obeyed: never asked for
+        assert len(site.times["/robots.txt"]) == 1  # and read once for the host
+        first, second = site.times[RATES]
+        assert second - first >= 2.0  # the 429's Retry-After was waited out
+        starts = sorted(t for path, ts in site.times.items() if not path.endswith(".xml") for t in ts)
+        gaps = [round(b - a, 3) for a, b in zip(starts, starts[1:], strict=False)]
+        assert min(gaps) >= 0.29, (gaps, site.times)  # the source's fetch_delay_s
+        assert kafka.lag(settings, settings.group_fetch, settings.topic_fetch) == 0
+        assert kafka.lag(settings, settings.group_fetch, settings.topic_fetch_retry) == 0
+
+        # The story comes round again, updated in the feed: the page is asked for conditionally (304),
+        # and the document gets the new title with the article text it had.
+        site.titles[SHORE] = "Port operators extend shore power trial"
+        before = len(site.times[SHORE])
+        _poll(settings)
+        run_all(settings, until_idle_s=3.0)
+        assert len(site.times[SHORE]) == before + 1
+        docs = _docs(settings)
+        assert docs[shore]["title"] == "Port operators extend shore power trial"
+        assert "eastern terminals" in str(docs[shore]["body_text"])
