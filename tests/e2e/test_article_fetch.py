@@ -3,6 +3,7 @@ then every stage in one process (fetch, normalize, index) on the real Kafka and 
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from datetime import datetime
@@ -117,7 +118,8 @@ class Site:
             + f"<description>{escape(teaser)}</description></item>"
             for link, title, date, teaser in items
         )
-        return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Wire</title>{entries}</channel></rss>'
+        head = '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Wire</title>'
+        return f"{head}{entries}</channel></rss>"
 
 
 def _sources(tmp: Path, site: Site) -> Path:
@@ -197,7 +199,7 @@ def test_teasers_become_full_articles_politely(isolated: Settings, tmp_path: Pat
         first, second = site.times[RATES]
         assert second - first >= 2.0  # the 429's Retry-After was waited out
         starts = sorted(t for path, ts in site.times.items() if not path.endswith(".xml") for t in ts)
-        gaps = [round(b - a, 3) for a, b in zip(starts, starts[1:], strict=False)]
+        gaps = [round(b - a, 3) for a, b in itertools.pairwise(starts)]
         assert min(gaps) >= 0.29, (gaps, site.times)  # the source's fetch_delay_s
         assert kafka.lag(settings, settings.group_fetch, settings.topic_fetch) == 0
         assert kafka.lag(settings, settings.group_fetch, settings.topic_fetch_retry) == 0
