@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     fetch_short_chars: int = Field(default=400, ge=0, description="`auto`: content shorter than this is a teaser.")
     robots_cache_s: float = Field(default=86_400.0, ge=0)
     page_index: str = "news-pages"
+    # Sitemap sources: how deep index files may nest, how many sitemap files and new pages one poll reads
+    sitemap_max_depth: int = Field(default=3, ge=1, le=10)
+    sitemap_max_files: int = Field(default=50, ge=1)
+    sitemap_max_urls: int = Field(default=1000, ge=1)
 
     # Maintenance DAG: fail its run when a consumer group lags more, or more items were dead-lettered in 24 h
     max_lag: int = Field(default=10_000, ge=0)

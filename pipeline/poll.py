@@ -21,6 +21,7 @@ from pipeline.pages.teaser import page_reason
 from pipeline.polling import feed as feed_type
 from pipeline.polling import git as git_type
 from pipeline.polling import jekyll as jekyll_type
+from pipeline.polling import sitemap as sitemap_type
 from pipeline.polling.listing import MAX_SOURCE_DELAY_S, Fetcher, Listing, ListItems, PollContext
 from pipeline.retry import backoff_s
 from pipeline.sources.catalog import SourceConfig
@@ -35,6 +36,7 @@ LISTERS: dict[SourceType, ListItems] = {
     SourceType.FEED: feed_type.list_items,
     SourceType.JEKYLL: jekyll_type.list_items,
     SourceType.GIT: git_type.list_items,
+    SourceType.SITEMAP: sitemap_type.list_items,
 }
 
 
