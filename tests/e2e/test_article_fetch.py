@@ -3,6 +3,7 @@ then every stage in one process (fetch, normalize, index) on the real Kafka and 
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import threading
 import time
@@ -214,3 +215,59 @@ def test_teasers_become_full_articles_politely(isolated: Settings, tmp_path: Pat
         docs = _docs(settings)
         assert docs[shore]["title"] == "Port operators extend shore power trial"
         assert "eastern terminals" in str(docs[shore]["body_text"])
+
+
+def test_a_news_sitemap_index_brings_new_and_updated_pages_only(isolated: Settings, tmp_path: Path) -> None:
+    lastmod = {"shore": "2024-06-03T08:00:00Z"}
+
+    def news_sitemap(exchange: Exchange) -> None:
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+            f"<url><loc>{SHORE}</loc><lastmod>{lastmod['shore']}</lastmod><news:news>"
+            "<news:publication><news:name>Wire</news:name><news:language>en</news:language></news:publication>"
+            "<news:publication_date>2024-06-03T07:15:00Z</news:publication_date>"
+            "<news:title>Shore power trial begins</news:title><news:keywords>ports, energy</news:keywords>"
+            f"</news:news></url><url><loc>{WEALTH}</loc></url></urlset>"
+        )
+        exchange.reply(200, gzip.compress(body.encode()), [("Content-Type", "application/x-gzip")])
+
+    with Site() as site:
+        site.server.routes["/sitemap-news.xml.gz"] = news_sitemap
+        index = (
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{site.server.url('/sitemap-news.xml.gz')}</loc></sitemap></sitemapindex>"
+        )
+        site.server.routes["/sitemap.xml"] = lambda exchange: exchange.reply(200, index.encode(), [])
+        source = {
+            "id": "wire-sitemap",
+            "type": "sitemap",
+            "url": site.server.url("/sitemap.xml"),
+            "outlet": "Harbour City Wire",
+            "category": "business",
+            "trusted": True,
+            "fetch_delay_s": 0.1,
+        }
+        (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"sources": [source]}), encoding="utf-8")
+        settings = isolated.model_copy(update={"sources": tmp_path / "sources.yaml"})
+        kafka.ensure_topics(settings, [*settings.topics, *settings.fetch_topics])
+
+        _poll(settings)
+        run_all(settings, until_idle_s=3.0)
+        base = f"http://127.0.0.1:{site.server.port}"
+        docs = _docs(settings)
+        assert set(docs) == {id_from_url(base + SHORE), id_from_url(base + WEALTH)}
+        shore = docs[id_from_url(base + SHORE)]
+        assert shore["title"] == "Shore power trial begins"  # the sitemap's news:title wins
+        assert {"ports", "energy"} <= set(shore["tags"])  # news:keywords
+        assert shore["published_at"] == "2024-06-03T07:15:00Z"
+        assert "eastern terminals" in str(shore["body_text"])
+        fetch_requests = sum(kafka.end_offsets(settings, settings.topic_fetch).values())
+        assert fetch_requests == 2
+
+        _poll(settings)  # nothing new, nothing changed
+        assert sum(kafka.end_offsets(settings, settings.topic_fetch).values()) == fetch_requests
+        lastmod["shore"] = "2024-06-04T09:00:00Z"
+        _poll(settings)  # one page has a newer lastmod: only it goes on
+        assert sum(kafka.end_offsets(settings, settings.topic_fetch).values()) == fetch_requests + 1
