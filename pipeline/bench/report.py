@@ -206,6 +206,21 @@ def _ratio(value: float | None, target: float) -> float | None:
     return _finite(value / target) if value is not None and target else None
 
 
+def _fetch_pages(result: Result) -> dict[str, Any] | None:
+    figures = result.fetch_pages
+    if figures is None:
+        return None
+    return {
+        "pages": figures.pages,
+        "threads": figures.threads,
+        "pages_per_s": _finite(figures.per_s),
+        "cpu_ms_per_page": _finite(1000 * figures.cpu_s / figures.pages) if figures.pages else None,
+        "wall_s": _finite(figures.wall_s),
+        "failed": figures.failed,
+        "mean_article_html_chars": _finite(figures.mean_chars),
+    }
+
+
 def to_json(result: Result) -> dict[str, Any]:
     best = result.best_drain
     fresh = result.freshness
@@ -284,6 +299,10 @@ def to_json(result: Result) -> dict[str, Any]:
         },
         "peak_rss_mb": rss,
         "trafilatura_speed_ratio": _finite(comparison.speed_ratio) if comparison.speed_ratio is not None else None,
+        "fetch_extract_pages_per_s_per_core": (
+            _finite(result.fetch_pages.per_s_per_core) if result.fetch_pages else None
+        ),
+        "fetch_extract": _fetch_pages(result),
         "trafilatura": {
             "available": comparison.available,
             "version": comparison.version,
@@ -470,6 +489,14 @@ def table(result: Result) -> str:
         )
     else:
         row("HTML to text: trafilatura time / ours", "null", traf["note"] or "trafilatura unavailable")
+    fetched = data["fetch_extract"]
+    if fetched:
+        row(
+            "Fetch and extract pages (loopback)",
+            f"{_n(data['fetch_extract_pages_per_s_per_core'])} /s/core",
+            f"{_n(fetched['pages_per_s'])} pages/s on {fetched['threads']} threads; "
+            f"{_n(fetched['cpu_ms_per_page'], 2)} ms CPU per page; {fetched['pages']} pages, {fetched['failed']} empty",
+        )
 
     pages = data["extraction_pages"]
     if pages["available"]:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline import kafka, search
-from pipeline.bench import corpus, e2e, extraction, extraction_eval, normalizer, pageset, services
+from pipeline.bench import corpus, e2e, extraction, extraction_eval, normalizer, page_fetch, pageset, services
 from pipeline.bench.resources import BENCH_PARTITIONS, Scratch
 from pipeline.config import Settings
 from pipeline.errors import NewsflowError, ServiceError
@@ -68,6 +68,7 @@ class Result:
     extraction: extraction.Comparison
     pages: extraction_eval.Evaluation | None = None  # article extraction from full pages; None without the page set
     pages_note: str | None = None
+    fetch_pages: page_fetch.PageThroughput | None = None  # fetch and extract on loopback
     duration_s: float = 0.0
     cleanup_problems: list[str] = field(default_factory=list)
 
@@ -160,13 +161,13 @@ def _measure(
     started: datetime,
 ) -> Result:
     load = os.getloadavg()
-    progress("1/7 corpus")
+    progress("1/8 corpus")
     items = corpus.generate(options.articles, options.seed)
     payloads = corpus.payloads(items)
     seed_items = corpus.generate(min(SEED_SIZED_ITEMS, options.articles), options.seed + 1, corpus.SEED_SIZED)
     now = datetime.now(UTC)
 
-    progress("2/7 normalizer alone (this process, CPU time)")
+    progress("2/8 normalizer alone (this process, CPU time)")
     seed_payloads = corpus.payloads(seed_items)
     seed_passes = [normalizer.normalize_all(seed_payloads, now)[0] for _ in range(SEED_SIZED_PASSES)]
     seed_sized = sorted(seed_passes, key=lambda t: t.per_s_per_core)[len(seed_passes) // 2]
@@ -174,14 +175,14 @@ def _measure(
     stages = normalizer.stage_split(payloads, now)
     profile = normalizer.profile(payloads, now)
 
-    progress("3/7 Elasticsearch ceiling (bulk straight into a fresh index)")
+    progress("3/8 Elasticsearch ceiling (bulk straight into a fresh index)")
     tuning = _tune_es(scratch, articles[:ES_TUNE_DOCS])
     best = max(tuning, key=lambda row: row["docs_per_s"])
     es = services.es_ceiling(
         scratch.settings("ceiling"), articles, threads=int(best["threads"]), chunk_docs=int(best["chunk_docs"])
     )
 
-    progress("4/7 Kafka ceiling (produce and consume the raw messages)")
+    progress("4/8 Kafka ceiling (produce and consume the raw messages)")
     raw_settings = scratch.settings("kafka")
     messages = [
         (item.raw.item_id.encode(), payload, kafka.headers_for(item.raw, item.raw.source.id))
@@ -193,7 +194,7 @@ def _measure(
     drains: list[e2e.Drain] = []
     unique = len({article.id for article in articles})
     for workers in options.worker_counts:
-        progress(f"5/7 end to end, {workers} worker(s) per stage")
+        progress(f"5/8 end to end, {workers} worker(s) per stage")
         stage = scratch.settings(f"e2e{workers}", raw_topic=raw_settings.topic_raw)
         drains.append(
             e2e.drain(
@@ -208,7 +209,7 @@ def _measure(
     best_drain = max(drains, key=lambda d: d.docs_per_s)
 
     rate = max(best_drain.docs_per_s / 2, 1.0)
-    progress(f"6/7 freshness: {rate:.0f} items/s for {options.freshness_s:.0f}s, {best_drain.workers} worker(s)")
+    progress(f"6/8 freshness: {rate:.0f} items/s for {options.freshness_s:.0f}s, {best_drain.workers} worker(s)")
     fresh_items = corpus.generate(
         int(rate * options.freshness_s) + e2e.WARMUP_ITEMS + 1,
         options.seed + 2,
@@ -224,10 +225,13 @@ def _measure(
         log_dir=logs / "fresh",
     )
 
-    progress("7/7 HTML to text: ours vs trafilatura; article extraction from full pages")
+    progress("7/8 HTML to text: ours vs trafilatura; article extraction from full pages")
     bodies = [item.raw.content_html or "" for item in items if item.kind == "original"]
     comparison = extraction.compare(bodies)
     pages, pages_note = _page_extraction()
+
+    progress("8/8 fetch and extract article pages served on loopback")
+    page_figures = page_fetch.measure(settings, [item.raw for item in items if item.kind == "original"])
 
     return Result(
         options=options,
@@ -252,6 +256,7 @@ def _measure(
         extraction=comparison,
         pages=pages,
         pages_note=pages_note,
+        fetch_pages=page_figures,
     )
 
 

@@ -29,6 +29,7 @@ POSITIVE = (
     "freshness_p50_s",
     "freshness_p95_s",
     "freshness_p99_s",
+    "fetch_extract_pages_per_s_per_core",
 )
 
 
