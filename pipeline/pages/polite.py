@@ -8,8 +8,8 @@
   starts of two requests, in this process. The fetch topics are partitioned by host, so one host's pages
   reach one fetch worker, and the limits hold across workers.
 - A 429 or 503 blocks the host for its Retry-After (else 30 s): its other pages wait instead of asking.
-- A page whose host is blocked, or that cannot start before the batch's deadline, raises `HostBusy` at
-  once: it is postponed, not counted as a failed attempt.
+- A page whose host is blocked (for more than `SHORT_WAIT_S`), or that cannot start before the batch's
+  deadline, raises `HostBusy` at once: it is postponed, not counted as a failed attempt.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from schemas.models import FetchPolicy, Validators
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: crawlers must read at least 500 KiB
 MAX_CRAWL_DELAY_S = 60.0
 DEFAULT_BLOCK_S = 30.0
+SHORT_WAIT_S = 2.0  # a host blocked for less than this is waited for in the batch
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 
 Clock = Callable[[], float]
@@ -85,7 +86,10 @@ class HostGate:
                 now = self._clock()
                 if state.blocked_until > now:
                     wait = state.blocked_until - now
-                    raise HostBusy(f"{host} asked us to wait {wait:.0f}s more", wait)
+                    if wait > SHORT_WAIT_S or now + wait > deadline:
+                        raise HostBusy(f"{host} asked us to wait {wait:.0f}s more", wait)
+                    self._cond.wait(wait)  # nearly over: waited out here rather than sent round again
+                    continue
                 if state.active < concurrency and now >= state.next_start:
                     state.active += 1
                     state.next_start = now + delay_s

@@ -216,6 +216,55 @@ def test_teasers_become_full_articles_politely(isolated: Settings, tmp_path: Pat
         assert docs[shore]["title"] == "Port operators extend shore power trial"
         assert "eastern terminals" in str(docs[shore]["body_text"])
 
+        # The page that was gone is back: replaying the fetch stage's dead letters brings it in.
+        site.server.routes["/business/gone"] = site._static((PAGES / "container-rates.html").read_bytes(), "text/html")
+        report = deadletters.replay(settings, deadletters.read(settings, stage=Stage.FETCH))
+        assert report.fetches == 2  # the 404 and the disallowed page, sent back as fresh requests
+        run_all(settings, until_idle_s=3.0)
+        assert id_from_url(base + "/business/gone") in _docs(settings)  # no canonical on the same site: its own URL
+        assert "/private/memo" not in site.times
+
+
+def test_a_page_that_keeps_failing_is_retried_later_then_dead_lettered(isolated: Settings, tmp_path: Path) -> None:
+    asked: list[float] = []
+
+    def busy(exchange: Exchange) -> None:
+        asked.append(time.monotonic())
+        exchange.reply(503, b"busy", [("Retry-After", "1")])
+
+    page = (PAGES / "shore-power.html").read_bytes()
+    routes = {"/down": busy, "/up": lambda exchange: exchange.reply(200, page, [("Content-Type", "text/html")])}
+    with LoopbackServer(routes) as server:
+        feed = (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            f"<item><title>Down</title><link>{server.url('/down')}</link><description>x…</description></item>"
+            f"<item><title>Up</title><link>{server.url('/up')}</link><description>y…</description></item>"
+            "</channel></rss>"
+        )
+        server.routes["/feed.xml"] = lambda exchange: exchange.reply(200, feed.encode(), [])
+        source = {"id": "flaky", "type": "feed", "url": server.url("/feed.xml"), "outlet": "O", "category": "c"}
+        (tmp_path / "sources.yaml").write_text(
+            yaml.safe_dump({"sources": [{**source, "trusted": True, "fetch_delay_s": 0}]}), encoding="utf-8"
+        )
+        settings = isolated.model_copy(
+            update={
+                "sources": tmp_path / "sources.yaml",
+                "fetch_retry_base_s": 1.0,
+                "fetch_max_attempts": 3,
+                "robots_cache_s": 0,
+            }
+        )
+        kafka.ensure_topics(settings, [*settings.topics, *settings.fetch_topics])
+        _poll(settings)
+        run_all(settings, until_idle_s=3.0)
+
+        assert len(asked) == 3  # the first try and two retries, each at least Retry-After later
+        assert asked[1] - asked[0] >= 1.0 and asked[2] - asked[1] >= 1.0
+        (letter,) = deadletters.read(settings, stage=Stage.FETCH)
+        assert letter.error_type == "gave_up" and "503" in letter.error_message
+        assert sum(kafka.end_offsets(settings, settings.topic_fetch_retry).values()) == 2
+        assert len(_docs(settings)) == 1  # the other page went on
+
 
 def test_a_news_sitemap_index_brings_new_and_updated_pages_only(isolated: Settings, tmp_path: Path) -> None:
     lastmod = {"shore": "2024-06-03T08:00:00Z"}

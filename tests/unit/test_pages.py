@@ -198,6 +198,9 @@ def test_host_gate_limits_concurrency_spacing_and_blocks_after_429() -> None:
     with pytest.raises(HostBusy) as blocked:
         gate.acquire("h", 3, 0.0, deadline=100)
     assert blocked.value.wait_s == pytest.approx(30)
+    clock.now = 35.0
+    with pytest.raises(HostBusy):
+        gate.acquire("h", 3, 0.0, deadline=35.5)  # a short block left, but past the deadline
 
 
 def test_postponed_keeps_the_first_offset_per_partition() -> None:
