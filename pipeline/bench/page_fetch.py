@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.config import Settings
+from pipeline.extract import extract_article
 from pipeline.pages.content import from_extracted
-from pipeline.pages.extract_standin import extract_article
 from pipeline.pages.merge import fold_page
 from pipeline.pages.polite import PoliteFetcher
 from pipeline.sources.charset import decode_html

@@ -1,5 +1,6 @@
-"""What the fetch stage keeps of an article page: the extractor's result in a form of our own (stored with the
-page's validators, so a page that answers 304 Not Modified is not extracted again)."""
+"""What the fetch stage keeps of an article page: the extractor's result (`pipeline.extract.ExtractedPage`) in a
+form of our own, stored with the page's validators, so a page that answers 304 Not Modified is not extracted
+again and a change of the extractor's type does not invalidate the page store."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
+def _language(value: Any) -> str | None:
+    text = _text(value)
+    return None if text in (None, "und") else text
+
+
 def from_extracted(page: Any, *, final_url: str, encoding: str | None, notes: list[str]) -> PageContent:
     """Our PageContent from the extractor's result (read by attribute, so its own type stays its own)."""
     paragraphs = getattr(page, "paragraphs", None)
@@ -50,7 +56,7 @@ def from_extracted(page: Any, *, final_url: str, encoding: str | None, notes: li
         published=_text(getattr(page, "published", None)),
         updated=_text(getattr(page, "updated", None)),
         canonical_url=_text(getattr(page, "canonical_url", None)),
-        language=_text(getattr(page, "language", None)),
+        language=_language(getattr(page, "language", None)),
         site_name=_text(getattr(page, "site_name", None)),
         description=_text(getattr(page, "description", None)),
         notes=[*notes, *(str(n) for n in getattr(page, "notes", None) or [])],

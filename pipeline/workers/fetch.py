@@ -32,11 +32,11 @@ from pipeline import search
 from pipeline.config import Settings
 from pipeline.deadletter import dead_letter
 from pipeline.errors import NewsflowError
+from pipeline.extract import extract_article
 from pipeline.metrics import Metrics
 from pipeline.normalize.ids import id_from_url
 from pipeline.normalize.urls import canonical_url
 from pipeline.pages.content import PageContent, from_extracted
-from pipeline.pages.extract_standin import extract_article
 from pipeline.pages.merge import fold_page
 from pipeline.pages.polite import HostBusy, PoliteFetcher, RobotsDisallowed
 from pipeline.pages.store import PageStore, StoredPage, record
