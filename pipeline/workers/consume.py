@@ -4,6 +4,8 @@ Delivery is at-least-once: offsets are committed only after the batch's output w
 acknowledged (Kafka acks or Elasticsearch writes). A transient failure pauses the loop
 with exponential backoff and jitter and retries the same batch; it never skips ahead.
 SIGTERM or SIGINT stops the loop after the batch in hand without committing past it.
+A handler may return `Postponed` records (the fetch stage's requests not due yet): their partitions are
+sought back to them before the commit and paused until they are due, so they are neither lost nor read early.
 """
 
 from __future__ import annotations
