@@ -39,6 +39,7 @@ ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: crawlers must read at least 500 KiB
 MAX_CRAWL_DELAY_S = 60.0
 DEFAULT_BLOCK_S = 30.0
 SHORT_WAIT_S = 2.0  # a host blocked for less than this is waited for in the batch
+MAX_ROBOTS = 10_000  # robots.txt rules kept in memory at most
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 
 Clock = Callable[[], float]
@@ -189,7 +190,11 @@ class PoliteFetcher:
             if cached is not None and cached.expires > self.clock():
                 return cached.rules
             rules = self._read_robots(host, policy, deadline)
-            self._robots[host] = _Robots(rules, self.clock() + self.robots_ttl_s)
+            with self._lock:
+                if len(self._robots) >= MAX_ROBOTS:  # a worker that met very many sites forgets the oldest
+                    for stale in sorted(self._robots, key=lambda h: self._robots[h].expires)[: MAX_ROBOTS // 10]:
+                        del self._robots[stale]
+                self._robots[host] = _Robots(rules, self.clock() + self.robots_ttl_s)
             return rules
 
     def _read_robots(self, host: str, policy: FetchPolicy, deadline: float) -> Protego | None:
