@@ -210,3 +210,29 @@ def test_postponed_keeps_the_first_offset_per_partition() -> None:
     postponed.add("t", 0, 15, 50.0)
     postponed.add("t", 1, 3, 10.0)
     assert postponed.offsets == {("t", 0): (9, 200.0), ("t", 1): (3, 10.0)}
+
+
+def test_fetch_article_defaults_and_limits_in_the_sources_file(tmp_path: Path) -> None:
+    from pipeline.errors import ConfigError
+    from pipeline.sources.catalog import parse_sources
+
+    common = {"outlet": "O", "category": "c"}
+    sources = parse_sources(
+        {
+            "sources": [
+                {"id": "f", "type": "feed", "url": "https://a.example/feed", **common},
+                {"id": "s", "type": "sitemap", "url": "https://a.example/sitemap.xml", "fetch_delay_s": 5, **common},
+                {"id": "p", "type": "jekyll", "path": str(tmp_path), "trusted": True, **common},
+                {"id": "n", "type": "feed", "url": "https://a.example/f2", "fetch_article": "never", **common},
+            ]
+        },
+        tmp_path,
+    )
+    assert [source.article_mode for source in sources] == ["auto", "auto", "never", "never"]
+    policy = sources[1].fetch_policy(concurrency=2, delay_s=1.0)
+    assert (policy.host_concurrency, policy.host_delay_s, policy.trusted) == (2, 5.0, False)
+    with pytest.raises(ConfigError, match="sitemap lists links only"):
+        parse_sources(
+            {"sources": [{"id": "s", "type": "sitemap", "url": "https://a/s.xml", "fetch_article": "never", **common}]},
+            tmp_path,
+        )
