@@ -18,6 +18,12 @@ def _parser() -> argparse.ArgumentParser:
 
     stack = sub.add_parser("stack", help="the local Kafka, Elasticsearch and Airflow")
     stack.add_argument("action", choices=["up", "down", "status"])
+    stack.add_argument(
+        "--cluster",
+        action="store_true",
+        help="up: NEWSFLOW_CLUSTER_BROKERS Kafka brokers and NEWSFLOW_CLUSTER_ES_NODES Elasticsearch nodes (3 and 3) "
+        "instead of one of each; status: show the cluster's members even when it is down",
+    )
 
     sub.add_parser("topics", help="create the Kafka topics if missing").add_argument("action", choices=["init"])
     index = sub.add_parser("index", help="the search index: create it, or rebuild it as the next version")
@@ -100,7 +106,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import commands
 
     if args.command == "stack":
-        return commands.stack(settings, args.action)
+        return commands.stack(settings, args.action, clustered=args.cluster)
     if args.command == "topics":
         return commands.topics_init(settings)
     if args.command == "index" and args.action == "reindex":

@@ -20,16 +20,20 @@ if TYPE_CHECKING:
     from pipeline.poll import PollReport
 
 
-def stack(settings: Settings, action: str) -> int:
-    from pipeline.stack import manager
+def stack(settings: Settings, action: str, *, clustered: bool = False) -> int:
+    from pipeline.stack import cluster, manager
 
     if action == "up":
-        manager.up(settings)
+        manager.up(settings, clustered=clustered)
         print("stack is up; topics and index are ready")
+        if clustered:
+            print(f"point newsflow at the cluster with these settings (also in {cluster.env_file(settings)}):")
+            for name, value in cluster.client_env(settings).items():
+                print(f"  export {name}={value}")
     elif action == "down":
         manager.down(settings)
     else:
-        for line in manager.status_lines(settings):
+        for line in manager.status_lines(settings, clustered_view=clustered):
             print(line)
     return 0
 

@@ -31,14 +31,21 @@ class Settings(BaseSettings):
     topic_deadletter: str = "news.deadletter"
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication: int = Field(default=1, ge=1)
+    # min.insync.replicas of our topics, at most replication - 1 so that one broker may always be lost
+    topic_min_insync_replicas: int = Field(default=2, ge=1)
     group_normalize: str = "newsflow-normalize"
     group_index: str = "newsflow-index"
     # The article-fetch stage: requests, and requests postponed after a transient failure (partitioned by host)
     topic_fetch: str = "news.fetch"
     topic_fetch_retry: str = "news.fetch.retry"
     group_fetch: str = "newsflow-fetch"
+    # How a consumer group shares partitions: cooperative-sticky (KIP-429) moves only the partitions that
+    # change owner when a worker joins or leaves; the eager ones (range, roundrobin, sticky) stop every member.
+    # All members of a group must use the same protocol.
+    kafka_assignment_strategy: Literal["cooperative-sticky", "sticky", "range", "roundrobin"] = "cooperative-sticky"
 
-    # Elasticsearch
+    # Elasticsearch: one URL, or the nodes of a cluster separated by commas (a request that cannot reach one
+    # node goes to the next)
     es_url: str = "http://127.0.0.1:9200"
     es_username: str | None = None
     es_password: SecretStr | None = None
@@ -101,6 +108,14 @@ class Settings(BaseSettings):
     es_heap: str = "1g"
     kafka_heap: str = "512m"
 
+    # Local cluster (`newsflow stack up --cluster`): brokers on consecutive ports from the Kafka address above
+    # (controllers on port + 100 + i), Elasticsearch nodes on consecutive ports from the Elasticsearch address
+    # (transport on port + 100 + i). Heaps sized so that the cluster runs beside the single stack on 2 cores.
+    cluster_brokers: int = Field(default=3, ge=1, le=5)
+    cluster_es_nodes: int = Field(default=3, ge=1, le=5)
+    cluster_kafka_heap: str = "320m"
+    cluster_es_heap: str = "448m"
+
     @property
     def index_name(self) -> str:
         return f"{self.index_alias}-v{self.index_version}"
@@ -116,8 +131,12 @@ class Settings(BaseSettings):
         return host or "127.0.0.1", int(port)
 
     @property
+    def es_urls(self) -> list[str]:
+        return [url.strip() for url in self.es_url.split(",") if url.strip()] or [self.es_url]
+
+    @property
     def es_host_port(self) -> tuple[str, int]:
-        parts = urlsplit(self.es_url)
+        parts = urlsplit(self.es_urls[0])
         return parts.hostname or "127.0.0.1", parts.port or 9200
 
     @property

@@ -15,6 +15,10 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
+from kafka.coordinator.assignors.range import RangePartitionAssignor
+from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from kafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 from pydantic import BaseModel
 
@@ -25,6 +29,13 @@ Headers = list[tuple[str, bytes]]
 
 # Items may be large (a long article with its HTML): allow up to 8 MiB per message end to end.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+ASSIGNORS = {
+    "cooperative-sticky": CooperativeStickyAssignor,
+    "sticky": StickyPartitionAssignor,
+    "range": RangePartitionAssignor,
+    "roundrobin": RoundRobinPartitionAssignor,
+}
 
 
 def _common(settings: Settings) -> dict[str, Any]:
@@ -137,6 +148,7 @@ def consumer(settings: Settings, group: str | None, topics: Sequence[str] = (), 
         "session_timeout_ms": 10_000,
         "heartbeat_interval_ms": 1_000,
         "max_poll_interval_ms": 300_000,
+        "partition_assignment_strategy": (ASSIGNORS[settings.kafka_assignment_strategy],),
     }
     config.update(overrides)
     with _connecting(settings):
@@ -153,8 +165,15 @@ def admin(settings: Settings, timeout_ms: int = 10_000) -> Iterator[KafkaAdminCl
         client.close()
 
 
+def min_insync_replicas(settings: Settings) -> int:
+    """`min.insync.replicas` of our topics: the setting, but at most replication - 1, so that an acks=all
+    producer goes on writing while one broker is down (with replication 3: 2)."""
+    return max(1, min(settings.topic_min_insync_replicas, settings.topic_replication - 1))
+
+
 def ensure_topics(settings: Settings, names: Sequence[str] | None = None) -> list[str]:
-    """Create our topics if missing (partitions and replication from settings); return those created."""
+    """Create our topics if missing (partitions, replication and min.insync.replicas from settings); return
+    those created. Topics that exist keep their layout."""
     wanted = list(names or settings.topics)
     with admin(settings) as client:
         existing = set(client.list_topics())
@@ -165,7 +184,10 @@ def ensure_topics(settings: Settings, names: Sequence[str] | None = None) -> lis
                     n,
                     settings.topic_partitions,
                     settings.topic_replication,
-                    topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+                    topic_configs={
+                        "max.message.bytes": str(MAX_MESSAGE_BYTES),
+                        "min.insync.replicas": str(min_insync_replicas(settings)),
+                    },
                 )
                 for n in missing
             ]

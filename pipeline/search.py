@@ -28,15 +28,26 @@ from schemas.models import Article
 
 
 def client(settings: Settings, *, timeout_s: float = 30.0) -> Elasticsearch:
-    """A client for the configured cluster; it connects on first use."""
-    kwargs: dict[str, Any] = {"request_timeout": timeout_s, "retry_on_timeout": False, "max_retries": 0}
+    """A client for the configured node or nodes; it connects on first use.
+
+    A request that cannot reach a node (refused, reset) goes at once to the next one, and the node rests
+    (1 s, doubling up to 30 s) before it is tried again. Statuses and timeouts are never retried here: the
+    callers decide on those (`pipeline.retry`), with backoff.
+    """
+    urls = settings.es_urls
+    kwargs: dict[str, Any] = {
+        "request_timeout": timeout_s,
+        "retry_on_timeout": False,
+        "max_retries": len(urls) - 1,
+        "retry_on_status": (),
+    }
     if settings.es_api_key:
         kwargs["api_key"] = settings.es_api_key.get_secret_value()
     elif settings.es_username and settings.es_password:
         kwargs["basic_auth"] = (settings.es_username, settings.es_password.get_secret_value())
     if settings.es_ca_file:
         kwargs["ca_certs"] = str(settings.es_ca_file)
-    return Elasticsearch(settings.es_url, **kwargs)
+    return Elasticsearch(urls, **kwargs)
 
 
 def _translate(exc: Exception, what: str) -> Exception:

@@ -33,10 +33,17 @@ def version(settings: Settings) -> str | None:
 
 def _command(settings: Settings, lib: Path) -> list[str]:
     host, port = settings.es_host_port
+    return java_command(lib, settings.es_heap, home(settings), host, port, port + 100)
+
+
+def java_command(
+    lib: Path, heap: str, node_home: Path, host: str, http_port: int, transport_port: int, *extra: str
+) -> list[str]:
+    """The launcher of the jars in `lib` for one node under `node_home`; `extra` are more launcher options."""
     return [
         "java",
-        f"-Xms{settings.es_heap}",
-        f"-Xmx{settings.es_heap}",
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
         "-Xss1m",
         "-XX:+UseG1GC",
         "-XX:-OmitStackTraceInFastThrow",
@@ -44,32 +51,38 @@ def _command(settings: Settings, lib: Path) -> list[str]:
         "-Djava.awt.headless=true",
         "-Dfile.encoding=UTF-8",
         "-Djava.locale.providers=CLDR",
-        "-Djava.io.tmpdir=" + str(home(settings) / "tmp"),
+        "-Djava.io.tmpdir=" + str(node_home / "tmp"),
         "-cp",
         f"{lib}/*",
         "newsflow.stack.EsNode",
         "--home",
-        str(home(settings)),
+        str(node_home),
         "--data",
-        str(home(settings) / "data"),
+        str(node_home / "data"),
         "--logs",
-        str(home(settings) / "logs"),
+        str(node_home / "logs"),
         "--host",
         host,
         "--http-port",
-        str(port),
+        str(http_port),
         "--transport-port",
-        str(port + 100),
+        str(transport_port),
         "--cluster-name",
         "newsflow",
+        *extra,
     ]
+
+
+def build(settings: Settings, log_file: Path) -> Path:
+    """The launcher and server jars (built once per launcher version into the cache dir)."""
+    return maven.build("elasticsearch", ["package"], settings.cache_dir, log_file)
 
 
 def start(settings: Settings) -> None:
     proc = process(settings)
     if proc.pid() is None:
         proc.run_dir.mkdir(parents=True, exist_ok=True)
-        lib = maven.build("elasticsearch", ["package"], settings.cache_dir, proc.log_file)
+        lib = build(settings, proc.log_file)
         (home(settings) / "tmp").mkdir(parents=True, exist_ok=True)
         proc.start(_command(settings, lib), env=dict(os.environ), cwd=home(settings))
     wait_until(lambda: _healthy(settings), timeout_s=180, proc=proc, service="Elasticsearch")

@@ -115,10 +115,15 @@ def render_properties(settings: Settings) -> str:
 
 
 def _java(settings: Settings, lib: Path, main: str, *args: str) -> list[str]:
+    return java_command(lib, settings.kafka_heap, main, *args)
+
+
+def java_command(lib: Path, heap: str, main: str, *args: str) -> list[str]:
+    """`main` of the broker jars in `lib` on a JVM with at most `heap` (e.g. `512m`)."""
     return [
         "java",
         "-Xms128m",
-        f"-Xmx{settings.kafka_heap}",
+        f"-Xmx{heap}",
         "-XX:+UseSerialGC",  # the leanest collector; a single small broker needs no more
         "-XX:+ExitOnOutOfMemoryError",
         "-Djava.awt.headless=true",
@@ -140,17 +145,21 @@ def start(settings: Settings) -> None:
         props.touch(mode=0o600)
         props.chmod(0o600)  # it holds the SASL password
         props.write_text(render_properties(settings))
-        _format_storage(settings, lib, props, proc)
+        format_storage(lib, settings.kafka_heap, home(settings) / "cluster.id", props, proc, standalone=True)
         proc.start(_java(settings, lib, "kafka.Kafka", str(props)), env=dict(os.environ), cwd=home(settings))
     wait_until(lambda: kafka.ping(settings), timeout_s=120, proc=proc, service="Kafka")
 
 
-def _format_storage(settings: Settings, lib: Path, props: Path, proc: ManagedProcess) -> None:
-    """Format KRaft storage once; `-g` makes it a no-op when already formatted."""
-    cluster_id_file = home(settings) / "cluster.id"
+def format_storage(
+    lib: Path, heap: str, cluster_id_file: Path, props: Path, proc: ManagedProcess, *, standalone: bool
+) -> None:
+    """Format KRaft storage once; `-g` makes it a no-op when already formatted. The cluster id is made once
+    into `cluster_id_file` (shared by every broker of a cluster). `standalone`: a dynamic quorum of this one
+    node (`controller.quorum.bootstrap.servers`); else the static `controller.quorum.voters` of the properties."""
     if not cluster_id_file.exists():
+        cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
         out = subprocess.run(
-            _java(settings, lib, "kafka.tools.StorageTool", "random-uuid"),
+            java_command(lib, heap, "kafka.tools.StorageTool", "random-uuid"),
             capture_output=True,
             text=True,
             check=False,
@@ -161,16 +170,16 @@ def _format_storage(settings: Settings, lib: Path, props: Path, proc: ManagedPro
     cluster_id = cluster_id_file.read_text().strip()
     with open(proc.log_file, "ab") as log:
         result = subprocess.run(
-            _java(
-                settings,
+            java_command(
                 lib,
+                heap,
                 "kafka.tools.StorageTool",
                 "format",
                 "-t",
                 cluster_id,
                 "-c",
                 str(props),
-                "--standalone",
+                *(["--standalone"] if standalone else []),
                 "-g",
             ),
             stdout=log,

@@ -1,13 +1,16 @@
-"""`newsflow stack up | down | status`: the three services together."""
+"""`newsflow stack up | down | status`: the three services together, with one Kafka broker and one
+Elasticsearch node, or (`--cluster`) with a cluster of each."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline import kafka, search
 from pipeline.config import Settings
-from pipeline.stack import airflow_server, es_node, kafka_broker, maven
+from pipeline.errors import RetryableError, ServiceError
+from pipeline.stack import airflow_server, cluster, es_cluster, es_node, kafka_broker, kafka_cluster, maven
 from pipeline.stack.process import ManagedProcess
 
 
@@ -39,9 +42,24 @@ def _selected(only: tuple[str, ...] | None) -> tuple[Service, ...]:
     return tuple(s for s in SERVICES if only is None or s.name in only)
 
 
-def up(settings: Settings, report: Callable[[str], None] = print, only: tuple[str, ...] | None = None) -> None:
-    """Start what is not running yet and wait until each service answers; idempotent."""
+def up(
+    settings: Settings,
+    report: Callable[[str], None] = print,
+    only: tuple[str, ...] | None = None,
+    *,
+    clustered: bool = False,
+) -> None:
+    """Start what is not running yet and wait until each service answers; idempotent.
+
+    `clustered`: `cluster_brokers` Kafka brokers and `cluster_es_nodes` Elasticsearch nodes instead of one of each.
+    """
     maven.require_tools()
+    _refuse_other_mode(settings, clustered)
+    _mode_file(settings).parent.mkdir(parents=True, exist_ok=True)
+    _mode_file(settings).write_text("cluster" if clustered else "single")
+    if clustered:
+        _cluster_up(settings, report, only)
+        return
     for service in _selected(only):
         if service.process(settings).pid() is not None and service.version(settings):
             report(f"{service.name}: already up at {service.address(settings)}")
@@ -60,13 +78,85 @@ def up(settings: Settings, report: Callable[[str], None] = print, only: tuple[st
 
 
 def down(settings: Settings, report: Callable[[str], None] = print, only: tuple[str, ...] | None = None) -> None:
-    """Stop only what `up` started (found by pid file and command-line marker)."""
+    """Stop only what `up` started (found by pid file and command-line marker), cluster members included."""
+    members = {"kafka": kafka_cluster.processes(settings), "elasticsearch": es_cluster.processes(settings)}
     for service in reversed(_selected(only)):
+        for member in members.get(service.name, []):
+            if member.stop():
+                report(f"{member.name}: stopped")
         stopped = service.process(settings).stop()
         report(f"{service.name}: {'stopped' if stopped else 'was not running'}")
 
 
-def status_lines(settings: Settings) -> list[str]:
+def _mode_file(settings: Settings) -> Path:
+    return settings.state_dir.resolve() / "run" / "mode"
+
+
+def _running(settings: Settings) -> dict[str, list[str]]:
+    """Names of the running processes of this state dir, by the mode that started them."""
+    single = [s.name for s in SERVICES if s.name != "airflow" and s.process(settings).pid() is not None]
+    members = [p.name for p in kafka_cluster.processes(settings) + es_cluster.processes(settings) if p.pid()]
+    if airflow_server.process(settings).pid() is not None:
+        mode = _mode_file(settings).read_text().strip() if _mode_file(settings).exists() else "single"
+        (members if mode == "cluster" else single).append("airflow")
+    return {"single": single, "cluster": members}
+
+
+def _refuse_other_mode(settings: Settings, clustered: bool) -> None:
+    other = _running(settings)["single" if clustered else "cluster"]
+    if other:
+        kind = "single-node stack" if clustered else "cluster"
+        raise ServiceError(
+            f"the {kind} of {settings.state_dir} is running ({', '.join(other)}): `newsflow stack down` first"
+        )
+
+
+def clustered(settings: Settings) -> bool:
+    """True when members of a cluster run from this state dir."""
+    return bool(_running(settings)["cluster"])
+
+
+def _cluster_up(settings: Settings, report: Callable[[str], None], only: tuple[str, ...] | None) -> None:
+    names = only or tuple(s.name for s in SERVICES)
+    client = cluster.client_settings(settings)
+    if "kafka" in names:
+        brokers = cluster.brokers(settings)
+        where = ", ".join(b.address for b in brokers)
+        if all(kafka_cluster.answers(settings, b) for b in brokers):
+            report(f"kafka: {len(brokers)} brokers already up at {where}")
+        else:
+            report(f"kafka: starting {len(brokers)} brokers (logs: {brokers[0].process().run_dir}/kafka-N.log)")
+            kafka_cluster.start(settings)
+            report(f"kafka: {len(brokers)} brokers up at {where}")
+    if "elasticsearch" in names:
+        members = cluster.es_members(settings)
+        where = ", ".join(m.url for m in members)
+        if all(es_cluster.answers(settings, m) for m in members):
+            report(f"elasticsearch: {len(members)} nodes already up at {where}")
+        else:
+            report(f"elasticsearch: starting {len(members)} nodes (logs: {members[0].run_dir}/elasticsearch-N.log)")
+            es_cluster.start(settings)
+            report(f"elasticsearch: {len(members)} nodes up at {where}")
+    if "airflow" in names:
+        if airflow_server.process(settings).pid() is not None and airflow_server.version(settings):
+            report(f"airflow: already up at {airflow_server.base_url(settings)}")
+        else:
+            report(f"airflow: starting (log: {airflow_server.process(settings).log_file})")
+            airflow_server.start(client)  # its tasks get the cluster's addresses and replication
+            report(f"airflow: up at {airflow_server.base_url(settings)}")
+    if "kafka" in names:
+        created = kafka.ensure_topics(client)
+        if created:
+            report(f"kafka: created topics {', '.join(created)} (replication {client.topic_replication})")
+    if "elasticsearch" in names:
+        search.ensure_index(search.client(client), client)
+    cluster.write_env_file(settings)
+
+
+def status_lines(settings: Settings, *, clustered_view: bool = False) -> list[str]:
+    """One line per service; per member, with leaders and shards, when a cluster runs (or is asked for)."""
+    if clustered_view or clustered(settings):
+        return cluster_status_lines(settings)
     lines = []
     for service in SERVICES:
         version = service.version(settings)
@@ -81,3 +171,90 @@ def status_lines(settings: Settings) -> list[str]:
 
 def all_up(settings: Settings) -> bool:
     return all(service.version(settings) for service in SERVICES)
+
+
+def cluster_status_lines(settings: Settings) -> list[str]:
+    client = cluster.client_settings(settings)
+    return [*_kafka_cluster_lines(settings, client), *_es_cluster_lines(settings, client), *_airflow_lines(settings)]
+
+
+def _member_line(name: str, state: str, address: str, version: str | None, extra: str) -> str:
+    line = f"{name:<17}{state:<9}{address:<26}{version or '-'}"
+    return line + (f"  ({extra})" if extra else "")
+
+
+def _kafka_cluster_lines(settings: Settings, client: Settings) -> list[str]:
+    try:
+        state: kafka_cluster.ClusterState | None = kafka_cluster.describe(client)
+    except RetryableError:
+        state = None
+    lines = []
+    for broker in cluster.brokers(settings):
+        running = broker.process().pid() is not None
+        live = running and state is not None and broker.node_id in state.brokers
+        extra = ""
+        if state is not None and live:
+            role = ", active controller" if state.controller == broker.node_id else ""
+            led = state.led_by(broker.node_id)
+            extra = f"node {broker.node_id}, leads {led} of {len(state.partitions)} partitions{role}"
+        version = kafka_broker.KAFKA_VERSION if live else None
+        lines.append(
+            _member_line(
+                broker.name, "up" if live else ("starting" if running else "down"), broker.address, version, extra
+            )
+        )
+    if state is None:
+        lines.append("  kafka cluster: no broker answers")
+        return lines
+    for topic in settings.topics:
+        leaders = state.leaders(topic)
+        if leaders:
+            lines.append(
+                f"  {topic}: partition leaders " + " ".join(f"{n}:{leader}" for n, leader in enumerate(leaders))
+            )
+    under = sum(1 for p in state.partitions if p.under_replicated)
+    offline = sum(1 for p in state.partitions if p.leader < 0)
+    lines.append(
+        f"  kafka cluster: {len(state.brokers)} of {settings.cluster_brokers} brokers live, {len(state.partitions)} "
+        f"partitions, {under} under-replicated, {offline} without a leader"
+    )
+    return lines
+
+
+def _es_cluster_lines(settings: Settings, client: Settings) -> list[str]:
+    try:
+        health: es_cluster.ClusterHealth | None = es_cluster.health(client)
+    except RetryableError:
+        health = None
+    lines = []
+    for member in cluster.es_members(settings):
+        running = member.process().pid() is not None
+        version = es_cluster.answers(settings, member) if running else None
+        joined = health is not None and member.node_name in health.members
+        extra = ""
+        if health is not None and joined:
+            copies = health.shards.get(member.node_name, es_cluster.ShardCopies())
+            role = "elected master, " if health.master == member.node_name else ""
+            extra = f"{member.node_name}, {role}{copies.primaries} primary and {copies.replicas} replica shards"
+        state = "up" if version and joined else ("starting" if running else "down")
+        lines.append(_member_line(member.name, state, member.url, version if joined else None, extra))
+    if health is None:
+        lines.append("  elasticsearch cluster: no node answers")
+    else:
+        lines.append(
+            f"  elasticsearch cluster: {health.status}, {health.nodes} of {settings.cluster_es_nodes} nodes, "
+            f"{health.unassigned} unassigned shards"
+        )
+    return lines
+
+
+def _airflow_lines(settings: Settings) -> list[str]:
+    service = SERVICES[-1]
+    running = service.process(settings).pid() is not None
+    version = service.version(settings) if running else None
+    state = "up" if version else ("starting" if running else "down")
+    return [
+        _member_line(
+            service.name, state, service.address(settings), version, service.extra(settings) if version else ""
+        )
+    ]

@@ -120,6 +120,8 @@ public final class EsNode {
         Path home = Path.of("es-node");
         String data = null;
         String logs = null;
+        String seedHosts = null;
+        String initialMasters = null;
         boolean quiet = false;
 
         for (int i = 0; i < argv.length; i++) {
@@ -133,6 +135,8 @@ public final class EsNode {
                 case "--cluster-name" -> settings.put("cluster.name", value(argv, ++i, a));
                 case "--node-name" -> settings.put("node.name", value(argv, ++i, a));
                 case "--host" -> settings.put("network.host", value(argv, ++i, a));
+                case "--seed-hosts" -> seedHosts = value(argv, ++i, a);
+                case "--initial-master-nodes" -> initialMasters = value(argv, ++i, a);
                 case "--quiet" -> quiet = true; // log to the file only
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
@@ -147,6 +151,16 @@ public final class EsNode {
                     }
                 }
             }
+        }
+        if (seedHosts != null) { // one member of a cluster: find the others over the Netty4 transport
+            settings.remove("discovery.type");
+            settings.putList("discovery.seed_hosts", List.of(seedHosts.split(",")));
+            if (initialMasters != null) { // only for the very first start of a new cluster
+                settings.putList("cluster.initial_master_nodes", List.of(initialMasters.split(",")));
+            }
+        } else if (initialMasters != null) {
+            System.err.println("--initial-master-nodes needs --seed-hosts\n" + USAGE);
+            System.exit(2);
         }
         home = home.toAbsolutePath().normalize();
         Path dataDir = data == null ? home.resolve("data") : Path.of(data).toAbsolutePath().normalize();
@@ -326,6 +340,8 @@ public final class EsNode {
           --cluster-name NAME   cluster.name                                                  [newsflow]
           --node-name NAME      node.name                                                     [newsflow-es]
           --host ADDR           network.host                                                  [127.0.0.1]
+          --seed-hosts H:P,...  join a cluster: discovery.seed_hosts (transport addresses)   [single-node]
+          --initial-master-nodes NAME,...  cluster.initial_master_nodes, first start of a new cluster only
           --quiet               log to HOME/logs only, not to stdout
           -Ekey=value           any other node setting""";
 
