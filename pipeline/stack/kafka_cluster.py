@@ -85,7 +85,8 @@ def launch(settings: Settings, broker: Broker) -> None:
     broker.properties.write_text(render_properties(settings, broker))
     cluster_id = cluster.root(settings) / "kafka.cluster.id"
     heap = settings.cluster_kafka_heap
-    kafka_broker.format_storage(lib, heap, cluster_id, broker.properties, proc, standalone=False)
+    if not (broker.home / "data" / "meta.properties").exists():  # a restart skips the formatting JVM
+        kafka_broker.format_storage(lib, heap, cluster_id, broker.properties, proc, standalone=False)
     proc.start(
         kafka_broker.java_command(lib, heap, "kafka.Kafka", str(broker.properties)),
         env=dict(os.environ),

@@ -41,6 +41,20 @@ class Workers:
         self.killed += 1
         self.start(kind)
 
+    def retire(self, kind: str, count: int, timeout_s: float = 60) -> list[int | None]:
+        """SIGTERM the `count` newest workers of `kind` (they leave their group cleanly); their exit codes."""
+        leaving = [self.procs[kind].pop() for _ in range(count)]
+        for proc in leaving:
+            proc.send_signal(signal.SIGTERM)
+        codes: list[int | None] = []
+        for proc in leaving:
+            try:
+                codes.append(proc.wait(timeout=timeout_s))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes.append(None)
+        return codes
+
     def alive(self) -> dict[str, int]:
         return {kind: sum(p.poll() is None for p in procs) for kind, procs in self.procs.items()}
 

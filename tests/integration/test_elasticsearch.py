@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from pipeline import search
@@ -69,3 +71,24 @@ def test_index_template_alias_and_external_versions(isolated: Settings) -> None:
     hits = search.search(es, isolated.index_alias, "跨境电商综试区")
     assert [h["_id"] for h in hits] == ["a2"]
     assert "«" in hits[0]["highlight"]["title"][0]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_node_list_with_an_unreachable_node_still_reaches_the_live_one(isolated: Settings) -> None:
+    """Several nodes in NEWSFLOW_ES_URL: a refused connection moves the request on to the next node at once."""
+    dead = f"http://127.0.0.1:{_closed_port()}"
+    for round_, urls in enumerate(([dead, isolated.es_url], [isolated.es_url, dead])):
+        settings = isolated.model_copy(update={"es_url": ",".join(urls)})
+        es = search.client(settings)
+        search.ensure_index(es, settings)
+        for n in range(6):  # the pool picks nodes round-robin: every request meets the dead one at some point
+            result = search.bulk_index(es, [_article(10 * round_ + n, 100)], settings.index_alias)
+            assert result.ok == 1
+        assert search.ping(settings) is not None
+    es.indices.refresh(index=isolated.index_alias)
+    assert es.count(index=isolated.index_alias)["count"] == 12
