@@ -150,12 +150,8 @@ def start(settings: Settings) -> None:
     wait_until(lambda: kafka.ping(settings), timeout_s=120, proc=proc, service="Kafka")
 
 
-def format_storage(
-    lib: Path, heap: str, cluster_id_file: Path, props: Path, proc: ManagedProcess, *, standalone: bool
-) -> None:
-    """Format KRaft storage once; `-g` makes it a no-op when already formatted. The cluster id is made once
-    into `cluster_id_file` (shared by every broker of a cluster). `standalone`: a dynamic quorum of this one
-    node (`controller.quorum.bootstrap.servers`); else the static `controller.quorum.voters` of the properties."""
+def ensure_cluster_id(lib: Path, heap: str, cluster_id_file: Path) -> str:
+    """The cluster id in `cluster_id_file`, made by Kafka's storage tool the first time."""
     if not cluster_id_file.exists():
         cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
         out = subprocess.run(
@@ -167,7 +163,16 @@ def format_storage(
         if out.returncode != 0:
             raise ServiceError(f"Kafka storage tool failed: {out.stderr.strip()[-500:]}")
         cluster_id_file.write_text(out.stdout.strip().splitlines()[-1])
-    cluster_id = cluster_id_file.read_text().strip()
+    return cluster_id_file.read_text().strip()
+
+
+def format_storage(
+    lib: Path, heap: str, cluster_id_file: Path, props: Path, proc: ManagedProcess, *, standalone: bool
+) -> None:
+    """Format KRaft storage once; `-g` makes it a no-op when already formatted. The cluster id is made once
+    into `cluster_id_file` (shared by every broker of a cluster). `standalone`: a dynamic quorum of this one
+    node (`controller.quorum.bootstrap.servers`); else the static `controller.quorum.voters` of the properties."""
+    cluster_id = ensure_cluster_id(lib, heap, cluster_id_file)
     with open(proc.log_file, "ab") as log:
         result = subprocess.run(
             java_command(

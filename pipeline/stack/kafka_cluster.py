@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +71,10 @@ def render_properties(settings: Settings, broker: Broker) -> str:
     return "".join(f"{key}={value}\n" for key, value in lines.items())
 
 
+def _cluster_id_file(settings: Settings) -> Path:
+    return cluster.root(settings) / "kafka.cluster.id"
+
+
 def _lib(settings: Settings, log_file: Path) -> Path:
     return maven.build("kafka", ["dependency:copy-dependencies"], settings.cache_dir, log_file)
 
@@ -83,10 +88,9 @@ def launch(settings: Settings, broker: Broker) -> None:
     lib = _lib(settings, proc.log_file)
     broker.home.mkdir(parents=True, exist_ok=True)
     broker.properties.write_text(render_properties(settings, broker))
-    cluster_id = cluster.root(settings) / "kafka.cluster.id"
     heap = settings.cluster_kafka_heap
     if not (broker.home / "data" / "meta.properties").exists():  # a restart skips the formatting JVM
-        kafka_broker.format_storage(lib, heap, cluster_id, broker.properties, proc, standalone=False)
+        kafka_broker.format_storage(lib, heap, _cluster_id_file(settings), broker.properties, proc, standalone=False)
     proc.start(
         kafka_broker.java_command(lib, heap, "kafka.Kafka", str(broker.properties)),
         env=dict(os.environ),
@@ -113,10 +117,14 @@ def wait_ready(settings: Settings, broker: Broker, timeout_s: float = 180) -> No
 
 
 def start(settings: Settings) -> None:
-    """Start every broker, then wait for all: a static quorum elects its controller only once a majority runs."""
+    """Start every broker, then wait for all: a static quorum elects its controller only once a majority runs.
+
+    The jars are resolved once; the brokers' first starts (a formatting JVM each) then run side by side."""
     members = cluster.brokers(settings)
-    for broker in members:
-        launch(settings, broker)
+    lib = _lib(settings, members[0].process().log_file)
+    kafka_broker.ensure_cluster_id(lib, settings.cluster_kafka_heap, _cluster_id_file(settings))  # one for all
+    with ThreadPoolExecutor(max_workers=len(members)) as pool:
+        list(pool.map(lambda broker: launch(settings, broker), members))
     for broker in members:
         wait_ready(settings, broker)
 

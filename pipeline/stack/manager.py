@@ -11,7 +11,7 @@ from pipeline import kafka, search
 from pipeline.config import Settings
 from pipeline.errors import RetryableError, ServiceError
 from pipeline.stack import airflow_server, cluster, es_cluster, es_node, kafka_broker, kafka_cluster, maven
-from pipeline.stack.process import ManagedProcess
+from pipeline.stack.process import ManagedProcess, rss_mb, stop_together
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,8 @@ def down(settings: Settings, report: Callable[[str], None] = print, only: tuple[
     """Stop only what `up` started (found by pid file and command-line marker), cluster members included."""
     members = {"kafka": kafka_cluster.processes(settings), "elasticsearch": es_cluster.processes(settings)}
     for service in reversed(_selected(only)):
-        for member in members.get(service.name, []):
-            if member.stop():
-                report(f"{member.name}: stopped")
+        for member in stop_together(members.get(service.name, [])):
+            report(f"{member.name}: stopped")
         stopped = service.process(settings).stop()
         report(f"{service.name}: {'stopped' if stopped else 'was not running'}")
 
@@ -183,6 +182,11 @@ def _member_line(name: str, state: str, address: str, version: str | None, extra
     return line + (f"  ({extra})" if extra else "")
 
 
+def _rss(proc: ManagedProcess) -> str:
+    pid = proc.pid()
+    return f", RSS {rss_mb(pid):.0f} MiB" if pid is not None else ""
+
+
 def _kafka_cluster_lines(settings: Settings, client: Settings) -> list[str]:
     try:
         state: kafka_cluster.ClusterState | None = kafka_cluster.describe(client)
@@ -195,8 +199,8 @@ def _kafka_cluster_lines(settings: Settings, client: Settings) -> list[str]:
         extra = ""
         if state is not None and live:
             role = ", active controller" if state.controller == broker.node_id else ""
-            led = state.led_by(broker.node_id)
-            extra = f"node {broker.node_id}, leads {led} of {len(state.partitions)} partitions{role}"
+            led = f"leads {state.led_by(broker.node_id)} of {len(state.partitions)} partitions"
+            extra = f"node {broker.node_id}, {led}{role}{_rss(broker.process())}"
         version = kafka_broker.KAFKA_VERSION if live else None
         lines.append(
             _member_line(
@@ -235,7 +239,8 @@ def _es_cluster_lines(settings: Settings, client: Settings) -> list[str]:
         if health is not None and joined:
             copies = health.shards.get(member.node_name, es_cluster.ShardCopies())
             role = "elected master, " if health.master == member.node_name else ""
-            extra = f"{member.node_name}, {role}{copies.primaries} primary and {copies.replicas} replica shards"
+            shards = f"{copies.primaries} primary and {copies.replicas} replica shards"
+            extra = f"{member.node_name}, {role}{shards}{_rss(member.process())}"
         state = "up" if version and joined else ("starting" if running else "down")
         lines.append(_member_line(member.name, state, member.url, version if joined else None, extra))
     if health is None:

@@ -67,20 +67,7 @@ class ManagedProcess:
 
     def stop(self, timeout_s: float = 30.0) -> bool:
         """SIGTERM the process group, wait, then SIGKILL what is left. True if something was stopped."""
-        pid = self.pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        _signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and _group_alive(pid):
-            time.sleep(0.2)
-        if _group_alive(pid):
-            _signal_group(pid, signal.SIGKILL)
-            while _group_alive(pid) and time.monotonic() < deadline + 10:
-                time.sleep(0.1)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        return bool(stop_together([self], timeout_s))
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -88,6 +75,30 @@ class ManagedProcess:
         except FileNotFoundError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+def stop_together(procs: Sequence[ManagedProcess], timeout_s: float = 30.0) -> list[ManagedProcess]:
+    """SIGTERM every process group at once, wait for all, then SIGKILL what is left; return those stopped.
+
+    Members of a cluster stop together: one by one, the last broker would wait for a controller quorum
+    that has already gone."""
+    running = [(proc, pid) for proc in procs if (pid := proc.pid()) is not None]
+    for proc in procs:
+        if proc.pid() is None:
+            proc.pid_file.unlink(missing_ok=True)
+    for _proc, pid in running:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and any(_group_alive(pid) for _proc, pid in running):
+        time.sleep(0.2)
+    for _proc, pid in running:
+        if _group_alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+    while any(_group_alive(pid) for _proc, pid in running) and time.monotonic() < deadline + 10:
+        time.sleep(0.1)
+    for proc, _pid in running:
+        proc.pid_file.unlink(missing_ok=True)
+    return [proc for proc, _pid in running]
 
 
 def _alive_with_marker(pid: int, marker: str) -> bool:

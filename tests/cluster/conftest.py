@@ -14,6 +14,7 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.stack import cluster, manager
+from pipeline.stack.process import rss_mb
 
 CLUSTER_SERVICES = ("kafka", "elasticsearch")
 
@@ -38,6 +39,9 @@ def cluster_stack(base_settings: Settings) -> Iterator[Settings]:
     manager.up(settings, report=lambda line: print(f"[cluster] {line}"), only=CLUSTER_SERVICES, clustered=True)
     print(f"[cluster] 3 brokers and 3 nodes up in {time.monotonic() - started:.0f}s")
     yield settings
+    for proc in [b.process() for b in cluster.brokers(settings)] + [m.process() for m in cluster.es_members(settings)]:
+        pid = proc.pid()
+        print(f"[cluster] {proc.name}: RSS after the tests {rss_mb(pid) if pid else 0:.0f} MiB")
     manager.down(settings, report=lambda line: print(f"[cluster] {line}"), only=CLUSTER_SERVICES)
     members = [b.process() for b in cluster.brokers(settings)] + [m.process() for m in cluster.es_members(settings)]
     assert [p.name for p in members if p.pid() is not None] == [], "`down` left cluster members running"
