@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 from pipeline import kafka
 from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
+from pipeline.errors import RetryableError
 from pipeline.metrics import NO_METRICS, Metrics
+from pipeline.retry import backoff_s
 from pipeline.workers.consume import Activity, LoopStats, Postponed, StopFlag, run
 from pipeline.workers.output import emit
 from pipeline.workers.stages import STAGES
@@ -36,21 +39,37 @@ def run_stage(
     spec = STAGES[name]
     stop = stop or StopFlag()
     topics = spec.topics(settings)
-    kafka.ensure_topics(settings, list(dict.fromkeys([*settings.topics, *topics])))
-    resources = ExitStack()
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        resources = ExitStack()
+        try:
+            kafka.ensure_topics(settings, list(dict.fromkeys([*settings.topics, *topics])))
+            handler = spec.open(settings, stop, metrics)
+            resources.callback(handler.close)
+            emitter = KafkaEmitter(settings)
+            resources.callback(emitter.close)
+            consumer = kafka.consumer(
+                settings,
+                spec.group(settings),
+                topics,
+                fetch_max_wait_ms=spec.batch_wait_ms(settings),
+                fetch_min_bytes=settings.batch_min_bytes,
+            )
+            resources.callback(consumer.close, autocommit=False)
+            break
+        except RetryableError as exc:
+            # Kafka or Elasticsearch not there yet (starting, restarting): a long-running worker waits for
+            # them; one that runs until idle gives up after that long.
+            resources.close()
+            attempt += 1
+            if until_idle_s is not None and time.monotonic() - started >= until_idle_s:
+                raise
+            wait = backoff_s(attempt, base_s=0.5, cap_s=10.0)
+            log.warning("%s: cannot start yet (attempt %d), retrying in %.1fs: %s", name, attempt, wait, exc)
+            if stop.wait(wait):
+                return LoopStats()
     try:
-        handler = spec.open(settings, stop, metrics)
-        resources.callback(handler.close)
-        emitter = KafkaEmitter(settings)
-        resources.callback(emitter.close)
-        consumer = kafka.consumer(
-            settings,
-            spec.group(settings),
-            topics,
-            fetch_max_wait_ms=spec.batch_wait_ms(settings),
-            fetch_min_bytes=settings.batch_min_bytes,
-        )
-        resources.callback(consumer.close, autocommit=False)
 
         def handle(records: Sequence[Any]) -> Postponed:
             output = handler.handle(records)
