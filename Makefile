@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint unit stack-up stack-down stack-status clean browser
+.PHONY: install demo test lint unit stack-up stack-up-cluster stack-down stack-status clean browser
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ browser:
 
 stack-up: install
 	$(BIN)/newsflow stack up
+
+# Three Kafka brokers and three Elasticsearch nodes instead of one of each (see "Running on clusters" in README.md).
+stack-up-cluster: install
+	$(BIN)/newsflow stack up --cluster
 
 stack-down: install
 	$(BIN)/newsflow stack down
