@@ -376,7 +376,7 @@ def reindex(
             if es.indices.exists(index=new):
                 raise ConfigError(
                     f"{new} already exists (left by an interrupted reindex?); delete it first: "
-                    f"curl -X DELETE '{settings.es_url.rstrip('/')}/{new}'"
+                    f"curl -X DELETE '{settings.es_urls[0].rstrip('/')}/{new}'"
                 )
         how = f"copying {old}" if from_index else f"replaying {settings.topic_articles} from the beginning"
         report(f"reindex: {alias} -> {old}; building {new} by {how}")
@@ -412,7 +412,7 @@ def reindex(
                 es.indices.delete(index=old)
             report(f"deleted {old}")
         else:
-            where = settings.es_url.rstrip("/")
+            where = settings.es_urls[0].rstrip("/")
             report(f"kept {old}; roll back by swapping the alias back, or delete it: curl -X DELETE '{where}/{old}'")
         return ReindexReport(
             alias=alias,

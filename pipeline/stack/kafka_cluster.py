@@ -159,7 +159,7 @@ class PartitionState:
 @dataclass(frozen=True)
 class ClusterState:
     brokers: tuple[int, ...]  # unfenced
-    controller: int
+    controller: int  # the active KRaft controller
     partitions: tuple[PartitionState, ...]
 
     def leaders(self, topic: str) -> list[int]:
@@ -175,10 +175,14 @@ def describe(settings: Settings, topics: list[str] | None = None) -> ClusterStat
     try:
         with kafka.admin(settings, timeout_ms=5_000) as client:
             described = client.describe_cluster()
+            # In KRaft, the "controller" of a metadata answer is any broker; the active controller is the
+            # leader of the metadata quorum.
+            quorum = client.describe_metadata_quorum()
             names = topics if topics is not None else list(client.list_topics())
             found = client.describe_topics(names) if names else []
     except (KafkaError, OSError) as exc:
         raise RetryableError(f"cannot describe the Kafka cluster: {exc}") from exc
+    controller = int(quorum["topics"][0]["partitions"][0]["leader_id"])
     partitions = tuple(
         PartitionState(
             topic=str(topic["name"]),
@@ -192,7 +196,7 @@ def describe(settings: Settings, topics: list[str] | None = None) -> ClusterStat
         for p in topic["partitions"]
     )
     live = tuple(sorted(int(b["broker_id"]) for b in described["brokers"] if not b.get("is_fenced")))
-    return ClusterState(brokers=live, controller=int(described["controller_id"]), partitions=partitions)
+    return ClusterState(brokers=live, controller=controller, partitions=partitions)
 
 
 def wait_in_sync(settings: Settings, timeout_s: float = 120) -> None:

@@ -188,10 +188,12 @@ def _rss(proc: ManagedProcess) -> str:
 
 
 def _kafka_cluster_lines(settings: Settings, client: Settings) -> list[str]:
-    try:
-        state: kafka_cluster.ClusterState | None = kafka_cluster.describe(client)
-    except RetryableError:
-        state = None
+    state: kafka_cluster.ClusterState | None = None
+    if any(proc.pid() is not None for proc in kafka_cluster.processes(settings)):
+        try:
+            state = kafka_cluster.describe(client)
+        except RetryableError:
+            state = None
     lines = []
     for broker in cluster.brokers(settings):
         running = broker.process().pid() is not None
@@ -226,10 +228,12 @@ def _kafka_cluster_lines(settings: Settings, client: Settings) -> list[str]:
 
 
 def _es_cluster_lines(settings: Settings, client: Settings) -> list[str]:
-    try:
-        health: es_cluster.ClusterHealth | None = es_cluster.health(client)
-    except RetryableError:
-        health = None
+    health: es_cluster.ClusterHealth | None = None
+    if any(proc.pid() is not None for proc in es_cluster.processes(settings)):
+        try:
+            health = es_cluster.health(client)
+        except RetryableError:
+            health = None
     lines = []
     for member in cluster.es_members(settings):
         running = member.process().pid() is not None
