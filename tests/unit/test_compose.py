@@ -66,7 +66,7 @@ def test_the_cluster_profile_mirrors_stack_up_cluster() -> None:
     assert [_host_ports(b) for b in brokers] == [{b.port} for b in cluster.brokers(defaults)]
     assert [_host_ports(n) for n in nodes] == [{m.http_port} for m in cluster.es_members(defaults)]
     for name, service in _compose()["services"].items():  # the single stack stays as it was
-        if name in ("kafka", "elasticsearch", "normalizer", "indexer"):
+        if name in ("kafka", "elasticsearch", "normalizer", "fetcher", "indexer"):
             assert "profiles" not in service
 
     voters = {b["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"] for b in brokers}
@@ -86,7 +86,7 @@ def test_the_cluster_profile_mirrors_stack_up_cluster() -> None:
         assert "discovery.type" not in env
 
     local = cluster.client_env(defaults)
-    for worker in ("normalizer-cluster", "indexer-cluster"):
+    for worker in ("normalizer-cluster", "fetcher-cluster", "indexer-cluster"):
         env = services[worker]["environment"]
         assert env["NEWSFLOW_KAFKA_BOOTSTRAP_SERVERS"] == "kafka-1:29092,kafka-2:29092,kafka-3:29092"
         assert env["NEWSFLOW_ES_URL"] == "http://es-1:9200,http://es-2:9200,http://es-3:9200"
