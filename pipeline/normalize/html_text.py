@@ -1,7 +1,8 @@
 """HTML to clean text, one paragraph per line, with selectolax (lexbor).
 
 Block elements (p, div, headings, list items, table rows, ...) and <br> end a paragraph;
-inline elements (b, strong, a, span, ...) stay inside it, so a bold sub-head written as
+a table row is one line with its cells separated by ` | `; inline elements (b, strong, a,
+span, ...) stay inside it, so a bold sub-head written as
 `<p><strong>…</strong></p>` is its own paragraph and a bold lead-in sentence stays with its
 paragraph. Scripts, styles, templates, embedded objects, comments and everything in <head> are
 dropped. Entities are decoded by the parser; the result never contains markup.
@@ -83,6 +84,7 @@ _BLOCKS = frozenset(
     }
 )
 _CELLS = frozenset({"td", "th"})
+CELL_SEPARATOR = " | "
 
 
 def _needs_parsing(value: str) -> bool:
@@ -138,7 +140,8 @@ def _raw_paragraphs(html: str, newline: str = " ") -> list[str]:
             if block:
                 flush()
             elif tag in _CELLS:
-                add(" ")
+                # Cells of a row stay on one line, separated so that neighbouring CJK cells do not merge.
+                add(CELL_SEPARATOR if any(not part.isspace() for part in parts) else " ")
             top = (node.iter(include_text=True), block, top[2] or tag == "pre")
             stack.append(top)
     return paragraphs

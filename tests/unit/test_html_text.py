@@ -17,7 +17,11 @@ from pipeline.normalize.html_text import html_paragraphs, html_to_text, inline_t
         ("<div>a<p>b</p>c</div>", ["a", "b", "c"]),
         ("<h2>Heading</h2>Loose text", ["Heading", "Loose text"]),
         ("<ul><li>one</li><li>two</li></ul>", ["one", "two"]),
-        ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", ["a b", "c"]),
+        ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", ["a | b", "c"]),
+        (
+            "<table><tr>\n<th>分组</th><th>营业收入</th></tr><tr><td> 康 希 诺 </td><td></td><td>1.2</td></tr></table>",
+            ["分组 | 营业收入", "康希诺 | | 1.2"],
+        ),
         ("<blockquote>quoted</blockquote>after", ["quoted", "after"]),
         ("<pre>line 1\nline 2</pre>", ["line 1", "line 2"]),
         ("<p>wrapped\nsource line</p>", ["wrapped source line"]),
