@@ -353,7 +353,7 @@ def test_openapi_docs(api: TestClient) -> None:
     schema = api.get("/openapi.json").json()
     assert {"/search", "/articles/{article_id}", "/facets", "/healthz"} <= set(schema["paths"])
     parameters = {p["name"] for p in schema["paths"]["/search"]["get"]["parameters"]}
-    assert parameters == {"q", "outlet", "category", "tag", "from", "to", "page", "size"}
+    assert parameters == {"q", "outlet", "category", "tag", "ticker", "from", "to", "page", "size"}
 
 
 def _examples(kind: str) -> list[str]:
