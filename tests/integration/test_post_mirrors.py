@@ -1,10 +1,10 @@
 """Both real post mirrors of ../shared/data through the real stack: poll -> Kafka -> normalize -> index.
 
-Two sources, configured as the README shows (finews with its `outlets:` mapping, the Hexo mirror with
-no fixed outlet or category), are polled into the test's own topics; the workers run until idle; the
-index then holds one document per story, each with the category, outlet, date and tickers that
-reading the posts says (tests/support/post_corpus.py), and no outlet trailer. The read API finds
-them by ticker typed as an editor types it.
+The two sources as sources.yaml and the README configure them (finews with its `outlets:` mapping,
+the Hexo mirror with no fixed outlet or category), enabled, are polled into the test's own topics;
+the workers run until idle; the index then holds one document per story, each with the category,
+outlet, date and tickers that reading the posts says (tests/support/post_corpus.py), and no outlet
+trailer. The read API finds them by ticker typed as an editor types it.
 """
 
 from __future__ import annotations
@@ -38,8 +38,11 @@ def _stories() -> list[Post]:
 
 
 def _sources_file(tmp: Path) -> Path:
-    root = post_corpus.corpus_dir()
-    entries = [{**entry, "path": str(root / folder)} for folder, entry in post_corpus.SOURCE_ENTRIES.items()]
+    """sources.yaml's two mirror sources, enabled."""
+    entries = [
+        {**source.model_dump(mode="json", exclude_defaults=True), "path": str(source.path), "enabled": True}
+        for source in post_corpus.configured().values()
+    ]
     path = tmp / "sources.yaml"
     path.write_text(yaml.safe_dump({"sources": entries}, allow_unicode=True), encoding="utf-8")
     return path
