@@ -115,9 +115,7 @@ def _names(credits: Credits, text: str) -> bool:
 
 
 def _anywhere(paragraph: str, credits: Credits) -> bool:
-    """True when the paragraph is furniture that can stand anywhere (and was recorded)."""
-    if len(paragraph) > MAX_CREDIT_CHARS:
-        return False
+    """True when a short paragraph is furniture that can stand anywhere (and was recorded)."""
     if paragraph in _APP_PROMOS:
         return True
     if paragraph.startswith(_IMAGE_CREDIT_START) and _IMAGE_CREDIT.fullmatch(paragraph):
@@ -224,9 +222,9 @@ def strip_outlet_boilerplate(paragraphs: list[str], title: str | None = None) ->
     kept: list[str] = []
     last = len(paragraphs) - 1
     for position, paragraph in enumerate(paragraphs):
-        if _anywhere(paragraph, credits) or (
-            position < HEAD and not kept and _head_line(paragraph, clean_title, credits, last=position == last)
-        ):
+        if position < HEAD and not kept and _head_line(paragraph, clean_title, credits, last=position == last):
+            continue
+        if len(paragraph) <= MAX_CREDIT_CHARS and _anywhere(paragraph, credits):
             continue
         if kept and paragraph == kept[-1]:
             continue
