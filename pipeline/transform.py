@@ -39,7 +39,7 @@ from pipeline.config import PIPELINE_VERSION
 from pipeline.errors import InvalidItem
 from pipeline.normalize.boilerplate import extract_attribution, strip_trailer
 from pipeline.normalize.dates import check_plausible, parse_datetime, source_zone
-from pipeline.normalize.html_text import html_paragraphs, inline_text
+from pipeline.normalize.html_text import NestingTooDeep, html_paragraphs, inline_text
 from pipeline.normalize.ids import ID_PATTERN
 from pipeline.normalize.language import detect_language
 from pipeline.normalize.markdown import render_post
@@ -89,8 +89,7 @@ def _body(raw: RawItem, notes: list[str]) -> _Body:
     return _Body(strip_trailer(paragraphs), html, digest_paragraphs)
 
 
-def _title(raw: RawItem, paragraphs: list[str], notes: list[str]) -> str:
-    title = inline_text(raw.title) if raw.title else ""
+def _title(raw: RawItem, title: str, paragraphs: list[str], notes: list[str]) -> str:
     if title:
         return title
     if not paragraphs:
@@ -174,11 +173,15 @@ def normalize_item(raw: RawItem, *, normalized_at: datetime) -> Normalized:
     if not ID_PATTERN.fullmatch(raw.item_id):
         raise InvalidItem(f"item_id {raw.item_id[:80]!r} is not a newsflow id (32 lowercase hex digits)")
     notes: list[str] = []
-    body = _body(raw, notes)
-    credits = strip_outlet_boilerplate(body.paragraphs, inline_text(raw.title) if raw.title else None)
+    try:
+        written_title = inline_text(raw.title) if raw.title else ""
+        body = _body(raw, notes)
+    except NestingTooDeep as exc:
+        raise InvalidItem(str(exc)) from None
+    credits = strip_outlet_boilerplate(body.paragraphs, written_title or None)
     paragraphs, attribution = extract_attribution(credits.paragraphs)
     attribution = attribution or credits.attribution
-    title = _title(raw, paragraphs, notes)
+    title = _title(raw, written_title, paragraphs, notes)
     body_text = "\n".join(paragraphs)
     text = f"{title}\n{body_text}"
     language = detect_language(text, hint=raw.source.language or raw.language)

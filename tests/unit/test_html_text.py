@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.normalize.html_text import html_paragraphs, html_to_text, inline_text
+from pipeline.normalize.html_text import MAX_DEPTH, NestingTooDeep, html_paragraphs, html_to_text, inline_text
 
 
 @pytest.mark.parametrize(
@@ -76,9 +76,15 @@ def test_escaped_markup_stays_text() -> None:
     assert html_to_text("<p>&lt;b&gt;not bold&lt;/b&gt;</p>") == "<b>not bold</b>"
 
 
-def test_deep_nesting_does_not_overflow() -> None:
-    depth = 20_000
-    assert html_paragraphs("<div>" * depth + "deep" + "</div>" * depth) == ["deep"]
+def test_deep_nesting_is_read_without_recursion_up_to_any_articles_depth() -> None:
+    depth = MAX_DEPTH
+    assert html_paragraphs("<div><span>" * (depth // 2) + "deep" + "</span></div>" * (depth // 2)) == ["deep"]
+
+
+def test_nesting_deeper_than_any_article_is_refused_before_parsing() -> None:
+    depth = 20_000  # the parser needs seconds for this, and minutes for 30,000
+    with pytest.raises(NestingTooDeep, match="nests more than 256 elements deep"):
+        html_paragraphs("<div>" * depth + "deep" + "</div>" * depth)
 
 
 @pytest.mark.parametrize(

@@ -494,3 +494,26 @@ def test_fixture_dates(feed_source: SourceInfo) -> None:
     naive = results["Chinese wall-clock time"]
     assert naive.article.published_at == datetime(2022, 5, 5, 13, 38, tzinfo=UTC)
     assert naive.notes == ()
+
+
+@pytest.mark.parametrize(
+    ("content", "content_format"),
+    [
+        ("- " * 20_000 + "x", "markdown"),  # 40 KB of Markdown: 20,000 nested lists
+        ("> " * 20_000 + "x\n\nbody", "markdown"),
+        ("<div>" * 20_000 + "x", "html"),
+        ("<blockquote><span>" * 5_000 + "x", "html"),
+    ],
+)
+def test_markup_nested_deeper_than_any_article_is_refused_at_once(
+    make_raw: MakeRaw, content: str, content_format: str
+) -> None:
+    # Refused before the HTML parser runs: building such a tree would take it minutes.
+    with pytest.raises(InvalidItem, match="nests more than 256 elements deep"):
+        to_article(make_raw(content_html=content, content_format=content_format), normalized_at=NORMALIZED_AT)
+
+
+def test_many_flat_tags_are_not_nesting(make_raw: MakeRaw) -> None:
+    rows = "".join(f"<tr><td>{n}<td>行{n}" for n in range(3000))  # unclosed cells, 6,000 tags
+    article = to_article(make_raw(content_html=f"<p>表<table>{rows}</table><p>完"), normalized_at=NORMALIZED_AT)
+    assert article.body_text.split("\n")[:3] == ["表", "0 | 行0", "1 | 行1"]
