@@ -22,8 +22,8 @@ Decisions:
   names (a post's `author`, a feed entry's <source>), else its body's attribution (`文章来源：X`,
   `(X)` ending the text), else the source id. An outlet taken from a post's `author` is not also
   listed among its authors.
-- tickers: stock codes marked in the title and the body text, and those of the body's quote links
-  (`normalize.tickers`), normalized, in order of appearance.
+- tickers: stock codes marked in the title and the body text, in order, then those of the body's
+  quote links (`normalize.tickers`), normalized, without repeats.
 - content_hash: sha256 of `title + "\\n" + body_text`; version: fetch time in epoch milliseconds.
 """
 
@@ -152,11 +152,11 @@ def _outlet(raw: RawItem, attribution: str | None) -> tuple[str, bool]:
     return _attributed_outlet(attribution) or raw.source.id, False
 
 
-def _tickers(title: str, body: _Body, body_text: str) -> list[str]:
-    found = tickers_in_text(title)
-    if body.html:
-        found += tickers_in_html(body.html)
-    found += tickers_in_text(body_text)
+def _tickers(text: str, html: str | None) -> list[str]:
+    """Codes marked in the title and body text (`text`), then those of the body's quote links."""
+    found = tickers_in_text(text)
+    if html:
+        found += tickers_in_html(html)
     return list(dict.fromkeys(found))
 
 
@@ -203,7 +203,7 @@ def normalize_item(raw: RawItem, *, normalized_at: datetime) -> Normalized:
             category=_category(raw),
             tags=merge_tags(raw.source.tags, raw.tags),
             keywords=keywords(text, language),
-            tickers=_tickers(title, body, body_text),
+            tickers=_tickers(text, body.html),
             authors=merge_tags((inline_text(author) for author in authors), credits.authors),
             char_count=len(body_text),
             content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),

@@ -5,7 +5,8 @@ Jekyll and Hexo posts are Markdown: paragraphs separated by blank lines, `[text]
 an HTML block that runs to the next blank line). Decisions:
 - A leading blockquote (`> ` lines before anything else) is the post's digest: it is rendered on its
   own and returned apart from the body, which goes on after it (the transform makes it the summary).
-- Lines whose first visible character is `<` lose their indentation before rendering. Sites that
+- Lines indented four columns or more whose first visible character is `<` lose their indentation
+  before rendering. Sites that
   mirror news keep the source page's indented HTML (`            <!-- 文末二维码 -->`, a `<style>`
   block, nested `<div>`s) inside their posts; CommonMark would show four or more spaces of
   indentation as a code block, i.e. as the HTML source text. Dedented, it stays HTML, as meant.
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 import pyromark
 
 _OPTIONS = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_STRIKETHROUGH
-_INDENTED_TAG = re.compile(r"\n[ \t]+<")  # a literal first character: re finds it at C speed
+# Four or more columns of indentation make a code block (up to three are allowed before HTML).
+_INDENTED_TAG = re.compile(r"\n(?: {4}|[ ]{0,3}\t)[ \t]*<")  # a literal first character: found at C speed
 _BLANK = re.compile(r"\n[ \t]*\n")
 # CommonMark's HTML blocks of type 6: a line opening (or closing) one of these tags starts a block
 # that runs to the next blank line, passed through untouched.
@@ -35,7 +37,8 @@ _HTML_BLOCK_TAGS = (
     "li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|"
     "tfoot|th|thead|title|tr|track|ul"
 )
-_HTML_BLOCK_START = re.compile(rf"</?(?:{_HTML_BLOCK_TAGS})(?:[ \t>]|/>|\n|$)", re.IGNORECASE)
+_HTML_BLOCK_START = re.compile(rf" {{0,3}}</?(?:{_HTML_BLOCK_TAGS})(?:[ \t>]|/>|\n|$)", re.IGNORECASE)
+_DIGEST_START = re.compile(r"\n*[ ]{0,3}>")
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,9 @@ def render_html(markdown: str) -> str:
     if not markdown or markdown.isspace():
         return ""
     if "<" in markdown:
-        markdown = _INDENTED_TAG.sub("\n<", "\n" + markdown).strip("\n")
+        if "\n    " in markdown or "\t" in markdown or markdown.startswith("    "):
+            markdown = _INDENTED_TAG.sub("\n<", "\n" + markdown)
+        markdown = markdown.strip("\n")
         if _HTML_BLOCK_START.match(markdown) and not _BLANK.search(markdown):
             return markdown + "\n"  # one HTML block, which CommonMark passes through as it is
     return pyromark.html(markdown, options=_OPTIONS)
@@ -57,9 +62,9 @@ def render_html(markdown: str) -> str:
 
 def _split_digest(markdown: str) -> tuple[str | None, str]:
     """(the leading `> ` block, the rest) when the text opens with a blockquote, else (None, text)."""
-    text = markdown.lstrip("\n")
-    if not text.lstrip(" ").startswith(">"):
+    if not _DIGEST_START.match(markdown):
         return None, markdown
+    text = markdown.lstrip("\n")
     blank = _BLANK.search(text)
     if blank is None:
         return text, ""

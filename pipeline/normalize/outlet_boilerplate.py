@@ -73,6 +73,7 @@ _REPORTER_LINE = re.compile(r"[（(]\s*(?P<role>记者|编辑|实习记者)\s*(?
 _COMPILED_FROM = re.compile(r"每日经济新闻综合\s*(?P<sources>\S.{0,60})")
 _READER_PROMPT = re.compile(r".{0,120}(?:请点击|点击查看|扫码关注|长按识别)[↓↑→\s]*")
 _TRAILING_CREDIT = re.compile(r"(?<=[。！？!?”」』.])\s*[(（](?P<who>[^()（）\d，,。:：]{2,14})[)）]\s*$")
+_NOT_A_LABEL = re.compile(r"[。！？!?（）()]")  # a sentence, or a bracketed attribution
 _NOT_A_CREDIT = ("附", "图", "注", "详见", "见", "完", "续", "组图", "视频", "全文", "上", "下", "待续")
 
 
@@ -129,7 +130,7 @@ def _anywhere(paragraph: str, credits: Credits) -> bool:
 
 def _head_line(paragraph: str, title: str, credits: Credits, *, last: bool) -> bool:
     """True when a paragraph near the top is furniture (and was recorded)."""
-    if title and _squeezed(paragraph) == title:
+    if title and len(paragraph) <= 2 * len(title) + 8 and _squeezed(paragraph) == title:
         return not last  # the template repeats the title; a body that is only the title stays
     if paragraph.startswith("原标题"):
         original = _ORIGINAL_TITLE.fullmatch(paragraph)
@@ -173,12 +174,20 @@ def _strip_lead_in(paragraph: str, title: str, credits: Credits) -> str:
     return paragraph
 
 
-def _tail_line(paragraph: str, credits: Credits, after_disclaimer: bool) -> bool:
+def _is_disclaimer(paragraph: str) -> bool:
+    return bool(_DISCLAIMER.match(paragraph)) or (len(paragraph) < 200 and "不构成投资建议" in paragraph)
+
+
+def _is_label(paragraph: str) -> bool:
+    """A short line without a sentence in it: the column label or keyword list a site prints under its
+    disclaimer (removed only when a disclaimer stands above it)."""
+    return len(paragraph) <= MAX_CREDIT_CHARS and _NOT_A_LABEL.search(paragraph) is None
+
+
+def _tail_line(paragraph: str, credits: Credits) -> bool:
     """True when a paragraph near the end is furniture (and was recorded)."""
-    if _DISCLAIMER.match(paragraph) or (len(paragraph) < 200 and "不构成投资建议" in paragraph):
+    if _is_disclaimer(paragraph):
         return True
-    if after_disclaimer and len(paragraph) <= MAX_CREDIT_CHARS and not re.search(r"[。！？!?]", paragraph):
-        return True  # the column label and keyword list a site prints under its disclaimer
     if len(paragraph) > 2 * MAX_CREDIT_CHARS:
         return False
     staff = _STAFF_LINE.fullmatch(paragraph)
@@ -236,13 +245,12 @@ def strip_outlet_boilerplate(paragraphs: list[str], title: str | None = None) ->
         else:
             kept.pop(0)
     end = len(kept)
-    disclaimer_at: int | None = None
-    for index in range(len(kept) - 1, max(len(kept) - TAIL, 0) - 1, -1):
-        if _DISCLAIMER.match(kept[index]) or (len(kept[index]) < 200 and "不构成投资建议" in kept[index]):
-            disclaimer_at = index
-    while end > 0 and end > len(kept) - TAIL:
-        after = disclaimer_at is not None and end - 1 > disclaimer_at
-        if not _tail_line(kept[end - 1], credits, after):
+    tail_start = max(end - TAIL, 0)
+    while end > tail_start:
+        paragraph = kept[end - 1]
+        if not _tail_line(paragraph, credits) and not (
+            _is_label(paragraph) and any(_is_disclaimer(above) for above in kept[tail_start : end - 1])
+        ):
             break
         end -= 1
     kept = kept[:end]

@@ -366,7 +366,7 @@ def test_markdown_post_digest_becomes_the_summary(make_raw: MakeRaw) -> None:
     assert article.summary == "据霍尼韦尔官网消息，霍尼韦尔宣布为蔚来提供制冷剂。（上海证券报）"
     assert article.body_text == "国内首款使用超低GWP制冷剂的蔚来汽车来了！\n巨化股份(600160)已有产品。\n完"
     assert article.title == "国内首款使用超低GWP制冷剂的蔚来汽车来了！"
-    assert article.tickers == ["NIO.US", "600160.SH"]
+    assert article.tickers == ["600160.SH", "NIO.US"]  # codes in the text first, then those of links
 
 
 def test_credits_go_to_their_fields(make_raw: MakeRaw, feed_source: SourceInfo) -> None:
