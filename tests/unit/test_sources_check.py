@@ -12,6 +12,7 @@ import yaml
 
 from pipeline import cli
 from pipeline.source_check import CheckRow, summary, table
+from tests.support.git_repos import WorkRepo, finews
 from tests.unit.conftest import FEEDS, POSTS
 
 # As the Hexo mirror writes it: a blank line first, `categories: ` with a trailing space, a padded <div>.
@@ -93,3 +94,30 @@ def test_table_aligns_wide_characters_and_keeps_problems_whole() -> None:
     assert _columns(lines[1][: lines[1].index("2022-03-20")]) == _columns(lines[0][: lines[0].index("published")])
     assert "…" in lines[1] and lines[2].endswith("x" * 80)
     assert summary(rows, deferred=4).endswith("4 more deferred by the per-poll cap")
+
+
+def test_check_a_git_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check goes through the poll's table of source types: a git repository of real posts works too."""
+    repo = WorkRepo(tmp_path / "repo")
+    for name in ("2022-05-05-NW202205052369313688.md", "-202205262391921712.md"):
+        repo.write(f"_posts/{name}", finews(name))
+    repo.git("add", "-A")
+    repo.git("commit", "--quiet", "-m", "posts")
+    sources = tmp_path / "sources.yaml"
+    entry = {"id": "finews-git", "type": "git", "path": str(repo.path), "trusted": True, "language": "zh",
+             "outlets": {"emnews": "东方财富", "21shijijingjibaodao": "21世纪经济报道"}}  # fmt: skip
+    sources.write_text(yaml.safe_dump({"sources": [entry]}, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("NEWSFLOW_SOURCES", str(sources))
+    monkeypatch.setenv("NEWSFLOW_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("NEWSFLOW_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")
+    assert cli.main(["sources", "check", "finews-git", "--json"]) == 0
+    rows = {row["item"]: row for row in json.loads(capsys.readouterr().out)}
+    seed = rows["2022-05-05-NW202205052369313688.md"]
+    assert (seed["category"], seed["outlet"], seed["published"]) == (
+        "21shijijingjibaodao", "21世纪经济报道", "2022-05-05 21:38:33+08:00"
+    )  # fmt: skip
+    digest = rows["-202205262391921712.md"]
+    assert (digest["outlet"], digest["published"]) == ("东方财富", "")
+    assert set(digest["tickers"]) == {"NIO.US", "600160.SH", "300343.SZ", "600636.SH"}
