@@ -164,7 +164,9 @@ def sources_check(settings: Settings, source_id: str | None, *, as_json: bool) -
     source = find_source(load_sources(settings.sources), source_id)
     emitter = DryRunEmitter()
     report = poll_one(settings, source, emitter, force=True, dry_run=True)
-    found = source_check.rows(emitter.raws, emitter.deads, datetime.now(UTC))
+    found = source_check.rows(
+        emitter.raws, emitter.deads, datetime.now(UTC), to_fetch=[request.item for request in emitter.fetches]
+    )
     if as_json:
         print(source_check.as_json(found))
         return 0

@@ -1,7 +1,9 @@
 """`newsflow sources check ID`: what each item of a source would become, pushing nothing.
 
 The items come from a dry-run poll (the same code path as a real poll, for every source type, with
-`force` so unchanged items are listed too); each is put through the normalizer's transform. A row
+`force` so unchanged items are listed too); each is put through the normalizer's transform. An item
+the poll would send to the fetch stage (its article is on its page) is shown as the poll has it, with
+a note: a check reads no article pages. A row
 says what the index would get (title, date in the source's zone, category, outlet, tickers) and what
 was dropped, guessed or refused on the way (the transform's notes, the dead letter's reason).
 """
@@ -86,8 +88,18 @@ def dead_row(letter: DeadLetter) -> CheckRow:
     return CheckRow(name, "dead letter", problem=letter.error_message)
 
 
-def rows(raws: Iterable[RawItem], letters: Iterable[DeadLetter], now: datetime) -> list[CheckRow]:
-    return [row_of(raw, now) for raw in raws] + [dead_row(letter) for letter in letters]
+FETCH_NOTE = "its article page would be read by the fetch stage (a check reads no pages): shown as the poll has it"
+
+
+def rows(
+    raws: Iterable[RawItem], letters: Iterable[DeadLetter], now: datetime, *, to_fetch: Iterable[RawItem] = ()
+) -> list[CheckRow]:
+    found = [row_of(raw, now) for raw in raws]
+    for raw in to_fetch:
+        row = row_of(raw, now)
+        row.notes.insert(0, FETCH_NOTE)
+        found.append(row)
+    return found + [dead_row(letter) for letter in letters]
 
 
 def _width(text: str) -> int:

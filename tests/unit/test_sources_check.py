@@ -42,6 +42,13 @@ def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     entries = [
         {"id": "mirror", "type": "jekyll", "path": str(posts), "language": "zh", "trusted": True},
         {"id": "wire", "type": "feed", "url": (FEEDS / "rss20.xml").as_uri(), "outlet": "Wire", "trusted": True},
+        {
+            "id": "wire-whole",
+            "type": "feed",
+            "url": (FEEDS / "rss20.xml").as_uri(),
+            "fetch_article": "never",
+            "trusted": True,
+        },
     ]
     sources.write_text(yaml.safe_dump({"sources": entries}, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("NEWSFLOW_SOURCES", str(sources))
@@ -67,6 +74,12 @@ def test_check_a_feed_as_json(configured: Path, capsys: pytest.CaptureFixture[st
     assert cli.main(["sources", "check", "wire", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows and all(row["status"] == "document" and row["outlet"] == "Wire" for row in rows)
+    # entries whose article is on their page (a teaser, or nothing) would go to the fetch stage: they are
+    # listed as the poll has them, with a note, since a check reads no pages
+    assert all(row["notes"][0].startswith("its article page would be read by the fetch stage") for row in rows)
+    assert cli.main(["sources", "check", "wire-whole", "--json"]) == 0  # fetch_article: never
+    whole = json.loads(capsys.readouterr().out)
+    assert len(whole) == len(rows) and not any("fetch stage" in note for row in whole for note in row["notes"])
     first = next(row for row in rows if row["title"] == "广东8个跨境电商综试区方案同日出炉")
     assert first["category"] == "21世纪经济报道新闻"  # the entry's first <category>
     assert first["published"] == "2022-05-05 21:38:33+08:00"
