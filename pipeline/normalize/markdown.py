@@ -52,11 +52,11 @@ def render_html(markdown: str) -> str:
     if not markdown or markdown.isspace():
         return ""
     if "<" in markdown:
-        if "\n    " in markdown or "\t" in markdown or markdown.startswith("    "):
+        if _INDENTED_TAG.search(markdown) or markdown.startswith(("    ", "\t")):
             markdown = _INDENTED_TAG.sub("\n<", "\n" + markdown)
-        markdown = markdown.strip("\n")
+        markdown = markdown.strip("\n")  # the same object when there is nothing to strip
         if _HTML_BLOCK_START.match(markdown) and not _BLANK.search(markdown):
-            return markdown + "\n"  # one HTML block, which CommonMark passes through as it is
+            return markdown  # one HTML block, which CommonMark passes through as it is (no copy)
     return pyromark.html(markdown, options=_OPTIONS)
 
 
