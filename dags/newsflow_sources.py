@@ -27,8 +27,8 @@ def _doc(source: SourceConfig) -> str:
     return (
         f"### Polls `{source.id}`\n\n"
         f"- **what**: {source.type.value} at `{source.location}`\n"
-        f"- **outlet**: {source.outlet}\n"
-        f"- **category**: `{source.category}`\n"
+        f"- **outlet**: {source.outlet or 'each item’s own'}\n"
+        f"- **category**: `{source.category or 'each item’s own'}`\n"
         f"- **default tags**: {', '.join(source.tags) or '-'}\n"
         f"- **schedule**: `{source.schedule}`\n\n"
         "Each run fetches the source once and pushes new or changed items to the raw topic. "
@@ -45,12 +45,12 @@ def _schedule(source: SourceConfig) -> str | timedelta:
 def build_dag(source: SourceConfig) -> Any:
     @dag(
         dag_id=f"poll__{source.id}",
-        description=f"Poll {source.outlet} ({source.type.value})",
+        description=f"Poll {source.outlet or source.id} ({source.type.value})",
         schedule=_schedule(source),
         start_date=datetime(2024, 1, 1, tzinfo=UTC),
         catchup=False,
         max_active_runs=1,
-        tags=["newsflow", source.outlet, source.category],
+        tags=[tag for tag in ("newsflow", source.outlet, source.category) if tag],
         doc_md=_doc(source),
         default_args=DEFAULT_ARGS,
         params={

@@ -54,8 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000)
 
-    sources = sub.add_parser("sources", help="the sources file and each source's polling health")
-    sources.add_argument("action", choices=["list", "status"])
+    sources = sub.add_parser("sources", help="the sources file, each source's polling health, what a source gives")
+    sources.add_argument("action", choices=["list", "status", "check"])
+    sources.add_argument("source_id", nargs="?", metavar="SOURCE_ID", help="check: the source to check")
+    sources.add_argument("--json", action="store_true", help="check: print the rows as JSON")
 
     deadletter = sub.add_parser("deadletter", help="inspect and replay dead letters")
     deadletter.add_argument("action", choices=["list", "replay"])
@@ -123,6 +125,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "search":
         return commands.search(settings, args.query, as_json=args.json, size=args.size)
+    if args.command == "sources" and args.action == "check":
+        return commands.sources_check(settings, args.source_id, as_json=args.json)
     if args.command == "sources":
         return commands.sources(settings, args.action)
     if args.command == "deadletter":

@@ -159,6 +159,26 @@ def sources(settings: Settings, action: str) -> int:
     return 0
 
 
+def sources_check(settings: Settings, source_id: str | None, *, as_json: bool) -> int:
+    """What each item of a source would become (a dry-run poll and the transform); pushes nothing."""
+    from pipeline import source_check
+
+    if not source_id:
+        raise ConfigError("name the source to check: newsflow sources check SOURCE_ID")
+    source = find_source(load_sources(settings.sources), source_id)
+    emitter = DryRunEmitter()
+    report = poll_one(settings, source, emitter, force=True, dry_run=True)
+    found = source_check.rows(
+        emitter.raws, emitter.deads, datetime.now(UTC), to_fetch=[request.item for request in emitter.fetches]
+    )
+    if as_json:
+        print(source_check.as_json(found))
+        return 0
+    print(source_check.table(found))
+    print(source_check.summary(found, deferred=report.deferred))
+    return 0
+
+
 def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
     """`--since`: an ISO date/time (UTC when it has no zone) or an age such as 30m, 2h, 7d."""
     if not value:

@@ -6,12 +6,14 @@ overwrites a newer one: the 409 it gets back counts as success (Outcome.STALE).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import (
     ApiError,
+    BadRequestError,
     ConnectionError,
     ConnectionTimeout,
     Elasticsearch,
@@ -23,8 +25,10 @@ from elasticsearch.helpers import streaming_bulk
 from pipeline.config import Settings
 from pipeline.errors import PermanentError, RetryableError
 from pipeline.retry import Outcome, classify_status
-from schemas.index_template import index_template
+from schemas.index_template import ARTICLE_MAPPING, index_template
 from schemas.models import Article
+
+log = logging.getLogger(__name__)
 
 
 def client(settings: Settings, *, timeout_s: float = 30.0) -> Elasticsearch:
@@ -75,6 +79,7 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, version: int | None =
         )
         if point_alias and (current := alias_targets(es, settings.index_alias)):
             name = current[0]
+            _add_new_fields(es, name)
         elif not es.indices.exists(index=name):
             try:
                 es.indices.create(index=name)
@@ -89,6 +94,18 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, version: int | None =
     except (ApiError, TransportError) as exc:
         raise _translate(exc, f"setting up index {name}") from exc
     return name
+
+
+def _add_new_fields(es: Elasticsearch, index: str) -> None:
+    """Give a live index the fields the mapping gained since it was created (new fields are additive).
+
+    A field whose mapping changed cannot be updated in place: that is `newsflow index reindex`'s job,
+    and the index is left as it is, with a warning.
+    """
+    try:
+        es.indices.put_mapping(index=index, properties=ARTICLE_MAPPING["properties"])
+    except BadRequestError as exc:
+        log.warning("index %s: its mapping differs from the template (%s); run `newsflow index reindex`", index, exc)
 
 
 def alias_targets(es: Elasticsearch, alias: str) -> list[str]:

@@ -22,9 +22,13 @@ END = "<!-- END GENERATED: article fields -->"
 FALLBACK_MEANINGS: Mapping[str, str] = {
     "schema_version": "Version of this document schema; a breaking change bumps it.",
     "title": "Headline as plain text; the body's first sentence when the item has no usable title.",
-    "outlet": "Display name of the outlet (from the sources file), e.g. 21世纪经济报道.",
-    "category": "Category slug of the source (else the item's first tag), e.g. 21shijijingjibaodao.",
-    "tags": "Editorial tags: the source's default tags, then the item's own tags and categories, de-duplicated.",
+    "outlet": "Display name of the outlet, e.g. 21世纪经济报道: the source's `outlets` mapping of the item's category, "
+    "else the source's outlet, else the item's own (a post's author, a feed's <source>, an attribution), else the "
+    "source id.",
+    "category": "The source's category, else the item's own (a post's category path below its top level, "
+    "e.g. 证券时报网/要闻; a feed entry's first <category>), else uncategorized.",
+    "tags": "Editorial tags: the source's default tags, then the item's own tags (a feed's categories too), "
+    "de-duplicated.",
     "keywords": "Up to 10 keywords extracted from the title and the start of the body, most relevant first.",
     "authors": "Author names as the source gives them.",
     "source_id": "Id of the source in the sources file.",

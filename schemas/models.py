@@ -34,10 +34,25 @@ class SourceInfo(_Message):
 
     id: str = Field(description="Slug of the source in the sources file.")
     type: SourceType
-    outlet: str = Field(description="Display name of the outlet, e.g. 21世纪经济报道.")
-    category: str = Field(description="Category slug, e.g. 21shijijingjibaodao.")
+    outlet: str | None = Field(
+        default=None, description="Outlet of every item, e.g. 21世纪经济报道; None: each item's own (see `outlets`)."
+    )
+    category: str | None = Field(
+        default=None, description="Category of every item, e.g. 21shijijingjibaodao; None: each item's own."
+    )
     tags: list[str] = Field(default_factory=list, description="Default tags of every item of the source.")
     language: str | None = Field(default=None, description="Language hint (ISO 639-1), if the source declares one.")
+    outlets: dict[str, str] = Field(
+        default_factory=dict, description="Outlet names by item category, e.g. {emnews: 东方财富}."
+    )
+    timezone: str | None = Field(
+        default=None, description="IANA zone of the dates the source writes without one (default: by language)."
+    )
+
+
+class ContentFormat(StrEnum):
+    HTML = "html"
+    MARKDOWN = "markdown"
 
 
 class Validators(_Message):
@@ -73,9 +88,23 @@ class RawItem(_Message):
     title: str | None = None
     published: str | None = Field(default=None, description="Publication date as the source wrote it.")
     updated: str | None = Field(default=None, description="Update date as the source wrote it.")
-    content_html: str | None = Field(default=None, description="Full body (HTML) when the source has one.")
+    content_html: str | None = Field(
+        default=None, description="Full body when the source has one, in `content_format` (HTML unless said)."
+    )
+    content_format: ContentFormat = Field(
+        default=ContentFormat.HTML, description="markdown: the body is Markdown (a post), rendered by the normalizer."
+    )
     summary_html: str | None = Field(default=None, description="Summary or description (HTML).")
-    tags: list[str] = Field(default_factory=list, description="Tags and categories the item itself carries.")
+    tags: list[str] = Field(default_factory=list, description="Tags the item itself carries.")
+    categories: list[str] = Field(
+        default_factory=list, description="The item's own categories in order (a post's category path, feed terms)."
+    )
+    category: str | None = Field(
+        default=None, description="The item's category by its source type's rule (see the parser), if any."
+    )
+    outlet: str | None = Field(
+        default=None, description="Outlet the item names itself: a post's `author`, a feed entry's <source>."
+    )
     authors: list[str] = Field(default_factory=list)
     language: str | None = Field(default=None, description="Language the item or its feed declares.")
     content_hash: str = Field(description="sha256 of the raw content; a changed hash means a changed item.")
@@ -115,12 +144,18 @@ class Article(_Message):
     summary: str = Field(description="The lead of the article, bounded in length.")
     body_text: str = Field(description="Clean text, one paragraph per line, no markup.")
     attribution: str | None = Field(default=None, description="Source attribution found in the body, e.g. 文章来源.")
+    editor: str | None = Field(default=None, description="Editor credited in the body (责任编辑), e.g. 王蒙.")
+    original_title: str | None = Field(default=None, description="The story's original headline (原标题), if given.")
     published_at: AwareDatetime | None = Field(description="Publication time, UTC.")
     language: str = Field(description="ISO 639-1 code detected from the text, or 'und'.")
     outlet: str
     category: str
     tags: list[str]
     keywords: list[str]
+    tickers: list[str] = Field(
+        default_factory=list,
+        description="Stock codes the story names, normalized: 600519.SH, 000001.SZ, 430047.BJ, 0388.HK, NIO.US.",
+    )
     authors: list[str] = Field(default_factory=list)
     char_count: int = Field(description="Characters in body_text.")
     content_hash: str = Field(description="sha256 of title and body_text.")

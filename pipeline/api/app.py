@@ -25,7 +25,7 @@ from pipeline.config import PIPELINE_VERSION, Settings
 from schemas.models import Article
 
 MAX_ID_CHARS = 256
-_LIST_PARAMS = ("outlet", "category", "tag")
+_LIST_PARAMS = ("outlet", "category", "tag", "ticker")
 
 _DESCRIPTION = """
 Read-only access to the newsflow article index (the Elasticsearch alias it is configured with).

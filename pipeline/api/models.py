@@ -44,6 +44,7 @@ class Facets(_Answer):
     outlet: list[FacetValue]
     category: list[FacetValue]
     tag: list[FacetValue]
+    ticker: list[FacetValue] = Field(default_factory=list)
 
 
 class Health(_Answer):

@@ -89,6 +89,7 @@ def _form(view: PageView) -> str:
         + _select("outlet", "Outlet", facets.outlet, view.form.get("outlet", []))
         + _select("category", "Category", facets.category, view.form.get("category", []))
         + _select("tag", "Tag", facets.tag, view.form.get("tag", []))
+        + _select("ticker", "Ticker", facets.ticker, view.form.get("ticker", []))
         + f'<label>From<input type="date" name="from" value="{_e(view.first("from"))}"></label>'
         f'<label>To<input type="date" name="to" value="{_e(view.first("to"))}"></label>'
         + (f'<input type="hidden" name="size" value="{_e(size)}">' if size else "")
@@ -104,6 +105,10 @@ def _hit(hit: Hit, params: SearchParams) -> str:
     when = article.published_at.strftime("%Y-%m-%d %H:%M UTC") if article.published_at else "undated"
     lang = f' lang="{article.language}"' if _LANGUAGE.fullmatch(article.language) else ""
     tags = "".join(f'<a href="{_e(search_url(params, page=1, tag=tag))}">#{_e(tag)}</a>' for tag in article.tags)
+    tags += "".join(
+        f'<a href="{_e(search_url(params, page=1, ticker=code))}" class="ticker">{_e(code)}</a>'
+        for code in article.tickers
+    )
     return (
         f'<li class="hit"{lang}><h2><a href="{_e(href)}">{title}</a></h2>'
         f'<p class="meta">{_e(article.outlet)} · {_e(article.category)} · {_e(when)} · '

@@ -6,6 +6,8 @@ from a table and proven against the real cluster in tests/integration/test_api.p
 - full text over title, summary and body_text with the `cjk` analyzer (bigrams for Chinese), most
   relevant first; with no query, newest first (articles without a date last);
 - `outlet` and `category` match any of their values, `tag` requires every given tag;
+- `ticker` matches any of its values, each read in any common form (`00388`, `0388.HK`, `600519`,
+  `600519.SH`) by `normalize.tickers.normalize_ticker`, the normalizer's own rules;
 - `from` / `to` bound `published_at`: a date is a whole UTC day (`to` included), a time is exact,
   and a time without an offset is taken as UTC;
 - highlights come back between private-use sentinels, so escaping the text for HTML cannot touch them
@@ -25,6 +27,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
+from pipeline.normalize.tickers import normalize_ticker
 from schemas.models import Article
 
 MAX_QUERY_CHARS = 200
@@ -38,7 +41,7 @@ FACET_SIZE = 100
 SEARCH_FIELDS = ("title^3", "summary^2", "body_text")
 HIGHLIGHT_PRE = "\ue000"  # private-use characters: never produced by the normalizer, untouched by html.escape
 HIGHLIGHT_POST = "\ue001"
-FACET_FIELDS: Mapping[str, str] = {"outlet": "outlet", "category": "category", "tag": "tags"}
+FACET_FIELDS: Mapping[str, str] = {"outlet": "outlet", "category": "category", "tag": "tags", "ticker": "tickers"}
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MARKED = re.compile(f"{HIGHLIGHT_PRE}(.*?){HIGHLIGHT_POST}", re.DOTALL)
@@ -92,6 +95,11 @@ class SearchParams(BaseModel):
     tag: list[FilterValue] = Field(
         default_factory=list, max_length=MAX_FILTER_VALUES, description="Tag; repeat to require several."
     )
+    ticker: list[FilterValue] = Field(
+        default_factory=list,
+        max_length=MAX_FILTER_VALUES,
+        description="Stock code in any common form (600519, 600519.SH, 00388, 0388.HK); repeat for any of several.",
+    )
     from_: str | None = Field(
         default=None,
         alias="from",
@@ -108,6 +116,19 @@ class SearchParams(BaseModel):
     @classmethod
     def _drop_blanks(cls, values: list[str]) -> list[str]:
         return list(dict.fromkeys(v for v in values if v))
+
+    @field_validator("ticker")
+    @classmethod
+    def _normal_tickers(cls, values: list[str]) -> list[str]:
+        normal: list[str] = []
+        for value in values:
+            if not value:
+                continue
+            code = normalize_ticker(value)
+            if code is None:
+                raise ValueError(f"{value!r} is not a stock code: use a form such as 600519, 600519.SH, 00388, 0388.HK")
+            normal.append(code)
+        return list(dict.fromkeys(normal))
 
     @field_validator("from_", "to")
     @classmethod
@@ -141,7 +162,7 @@ class SearchParams(BaseModel):
     def query_items(self, *, page: int | None = None) -> list[tuple[str, str]]:
         """These parameters as query-string pairs (defaults left out), e.g. for pagination links."""
         items: list[tuple[str, str]] = [("q", self.q)] if self.q else []
-        for name in ("outlet", "category", "tag"):
+        for name in ("outlet", "category", "tag", "ticker"):
             items.extend((name, value) for value in getattr(self, name))
         items.extend((name, value) for name, value in (("from", self.from_), ("to", self.to)) if value)
         chosen = self.page if page is None else page
@@ -159,6 +180,8 @@ def filter_clauses(params: SearchParams) -> list[dict[str, Any]]:
     if params.category:
         clauses.append({"terms": {"category": params.category}})
     clauses.extend({"term": {"tags": tag}} for tag in params.tag)
+    if params.ticker:
+        clauses.append({"terms": {"tickers": params.ticker}})
     lower, upper = params.lower_bound, params.upper_bound
     if lower or upper:
         bounds: dict[str, str] = {}
@@ -278,4 +301,4 @@ def read_facets(aggregations: Mapping[str, Any]) -> Facets:
         name: [FacetValue(value=str(b["key"]), count=int(b["doc_count"])) for b in aggregations[name]["buckets"]]
         for name in FACET_FIELDS
     }
-    return Facets(outlet=values["outlet"], category=values["category"], tag=values["tag"])
+    return Facets(outlet=values["outlet"], category=values["category"], tag=values["tag"], ticker=values["ticker"])

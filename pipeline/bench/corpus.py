@@ -279,7 +279,7 @@ def _body_html(story: _Story) -> str:
 
 
 def _navigation(source: SourceInfo) -> str:
-    name = CATEGORY_NAMES.get(source.category, source.outlet)
+    name = CATEGORY_NAMES.get(source.category or "", source.outlet or source.id)
     return (
         f"[返回{name}](//finews.withounder.com/category/{source.category}.html)｜[返回首页](//finews.withounder.com/)"
     )
@@ -328,7 +328,7 @@ def _feed_entry(story: _Story, fetched_at: datetime, updated: datetime | None) -
         base_url=base_url,
         guid=story.guid,
         source_id=story.source.id,
-        outlet=story.source.outlet,
+        outlet=story.source.outlet or story.source.id,
         title=story.title,
         published=published,
         content=content,

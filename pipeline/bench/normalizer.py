@@ -32,12 +32,15 @@ PROFILE_TOP = 12
 
 # Stages of `to_article`, by the module functions it calls (looked up in `pipeline.transform`'s namespace).
 STAGE_FUNCTIONS = {
+    "Markdown to HTML": ("render_post",),
     "HTML to text": ("html_paragraphs", "strip_trailer", "extract_attribution", "inline_text"),
+    "outlet boilerplate": ("strip_outlet_boilerplate",),
+    "tickers": ("tickers_in_text", "tickers_in_html"),
     "language detection": ("detect_language",),
     "segmentation + keywords": ("keywords",),
     "Article validation": ("Article",),
     "URL canonicalization": ("canonical_url",),
-    "dates": ("parse_datetime", "check_plausible", "default_zone"),
+    "dates": ("parse_datetime", "check_plausible", "source_zone"),
     "summary": ("lead",),
     "tags": ("merge_tags",),
 }

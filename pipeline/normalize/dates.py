@@ -2,8 +2,10 @@
 
 Rules (documented in one place, because ids and search ranking depend on them):
 - An explicit offset or zone always wins: `2022-05-05 21:38:33 +0800` is 2022-05-05T13:38:33Z.
-- A naive date or time is read in the *default zone* the caller passes; `default_zone(language)`
-  gives UTC+8 for Chinese sources, UTC+9 for Japanese and Korean ones and UTC otherwise.
+- A naive date or time is read in the *default zone* the caller passes: the source's zone,
+  `source_zone(source, language)`, is its `timezone` (IANA name) when the sources file gives one,
+  else `default_zone(language)`: UTC+8 for Chinese sources, UTC+9 for Japanese and Korean ones and
+  UTC otherwise.
 - In RFC 822 dates `CST` means China Standard Time (+08:00) when the default zone is UTC+8, and
   US Central Standard Time (-06:00) otherwise.
 - A date-only value is midnight of that day in the default zone.
@@ -16,6 +18,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_tz
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from schemas.models import SourceInfo
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -50,6 +56,22 @@ def default_zone(language: str | None) -> tzinfo:
     if not language:
         return UTC
     return _ZONES_BY_LANGUAGE.get(language.split("-")[0].lower(), UTC)
+
+
+@lru_cache(maxsize=64)
+def named_zone(name: str) -> tzinfo:
+    """The IANA zone `name` (Asia/Shanghai); ValueError naming it when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone name (use an IANA name such as Asia/Shanghai)") from None
+
+
+def source_zone(source: SourceInfo, language: str | None = None) -> tzinfo:
+    """Zone of the dates a source writes without one: its `timezone`, else by its or the item's language."""
+    if source.timezone:
+        return named_zone(source.timezone)
+    return default_zone(source.language or language)
 
 
 def _zone(text: str | None, default: tzinfo) -> tzinfo:

@@ -34,3 +34,12 @@ def lead(paragraphs: list[str], limit: int = SUMMARY_LIMIT) -> str:
     if cut >= limit // 2:
         return window[:cut].rstrip()
     return window[: limit - 1].rstrip() + ELLIPSIS
+
+
+def first_sentence(paragraphs: list[str], limit: int) -> str:
+    """The first sentence of the first paragraph (a headline for an item without one), at most `limit` long."""
+    if not paragraphs:
+        return ""
+    first = paragraphs[0]
+    end = _SENTENCE_END.search(first)
+    return lead([first[: end.end()] if end else first], limit=limit)

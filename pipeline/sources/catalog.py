@@ -1,6 +1,8 @@
 """The sources file: which sources to poll, how often, and what they are.
 
 `load_sources` validates the whole file and fails with one message naming the source and field.
+`outlet` and `category` are optional: without them each item's own is used (see `pipeline.transform`);
+`outlets` maps item categories to outlet names, `timezone` is the zone of dates written without one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
+from pipeline.normalize.dates import named_zone
 from schemas.models import FetchPolicy, SourceInfo, SourceType
 
 FetchArticle = Literal["auto", "always", "never"]
@@ -32,10 +35,14 @@ class SourceConfig(BaseModel):
     type: SourceType
     url: str | None = None
     path: Path | None = None
-    outlet: str = Field(min_length=1)
-    category: str = Field(min_length=1)
+    outlet: str | None = Field(default=None, min_length=1, description="Outlet of every item; else each item's own.")
+    category: str | None = Field(default=None, min_length=1, description="Category of every item; else each item's.")
+    outlets: dict[str, str] = Field(
+        default_factory=dict, description="Outlet names by item category: {emnews: 东方财富, 21shijijingjibaodao: …}."
+    )
     tags: list[str] = Field(default_factory=list)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+    timezone: str | None = Field(default=None, description="IANA zone of dates written without one (Asia/Shanghai).")
     schedule: str = Field(default="@hourly", description="Cron expression, preset (@hourly) or interval (15m, 1h).")
     enabled: bool = True
     trusted: bool = Field(default=False, description="May read local files and loopback/private addresses.")
@@ -87,6 +94,21 @@ class SourceConfig(BaseModel):
             return value
         raise ValueError("expected a 5-field cron expression, a preset like @hourly, or an interval like 15m")
 
+    @field_validator("outlets")
+    @classmethod
+    def _outlets(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {str(key).strip(): str(name).strip() for key, name in value.items()}
+        if any(not key or not name for key, name in cleaned.items()):
+            raise ValueError("every entry maps a category to an outlet name, neither empty")
+        return cleaned
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            named_zone(value)  # raises ValueError naming the zone
+        return value
+
     @model_validator(mode="after")
     def _location(self) -> Self:
         rule = _LOCATION_RULES.get(self.type)
@@ -135,6 +157,8 @@ class SourceConfig(BaseModel):
             category=self.category,
             tags=list(self.tags),
             language=self.language,
+            outlets=dict(self.outlets),
+            timezone=self.timezone,
         )
 
 

@@ -8,8 +8,9 @@ URL or a file name and fetch or open it. Before it runs:
 
 A malformed feed that feedparser's lenient parser still reads is kept (with a warning); one that
 yields nothing raises ParseError. Entries keep their raw HTML (titles too): normalizing is the
-transform's job. An entry over `max_item_bytes` is skipped with a reason; entries past `max_items`
-are dropped and counted.
+transform's job. An entry's <category> terms are its tags and its categories (the first is its
+category), and its RSS <source> is the outlet it names. An entry over `max_item_bytes` is skipped
+with a reason; entries past `max_items` are dropped and counted.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import feedparser
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import ParseError
-from pipeline.normalize.dates import default_zone
+from pipeline.normalize.dates import source_zone
 from pipeline.normalize.ids import fingerprint, item_id
 from pipeline.normalize.urls import is_absolute_http
 from pipeline.sources.charset import decode_xml
@@ -101,7 +102,14 @@ def _authors(entry: Any) -> list[str]:
 
 def _tags(entry: Any) -> list[str]:
     terms = (tag.get("term") or tag.get("label") for tag in entry.get("tags") or [])
-    return [str(term).strip() for term in terms if term]
+    return [text for term in terms if term and (text := str(term).strip())]
+
+
+def _source_title(entry: Any) -> str | None:
+    """The RSS <source> (the outlet an aggregated item comes from), or None."""
+    source = entry.get("source") or {}
+    title = source.get("title") if hasattr(source, "get") else None
+    return str(title).strip() or None if title else None
 
 
 def _ttl(feed: Any) -> int | None:
@@ -208,16 +216,17 @@ def _item(
         base_url=base_url,
         guid=guid,
         source_id=source.id,
-        outlet=source.outlet,
+        outlet=source.outlet or source.id,
         title=title,
         published=published or updated,
         content=content or summary,
-        zone=default_zone(source.language or language),
+        zone=source_zone(source, language),
     )
     if identifier is None:
         return "entry has no link, guid, title or content: nothing identifies it"
     tags = _tags(entry)
     authors = _authors(entry)
+    outlet = _source_title(entry)
     return RawItem(
         item_id=identifier,
         source=source,
@@ -231,8 +240,13 @@ def _item(
         content_html=content,
         summary_html=summary,
         tags=tags,
+        categories=tags,
+        category=tags[0] if tags else None,
+        outlet=outlet,
         authors=authors,
         language=language,
-        content_hash=fingerprint(title, link, guid, published, updated, content, summary, "\x1f".join(tags)),
+        content_hash=fingerprint(
+            title, link, guid, published, updated, content, summary, "\x1f".join(tags), *([outlet] if outlet else [])
+        ),
         validators=validators,
     )

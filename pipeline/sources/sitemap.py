@@ -22,7 +22,7 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from pipeline.errors import ParseError
-from pipeline.normalize.dates import default_zone, parse_datetime
+from pipeline.normalize.dates import parse_datetime, source_zone
 from pipeline.normalize.ids import fingerprint, item_id
 from pipeline.normalize.urls import canonical_url
 from pipeline.sources.charset import decode_xml
@@ -150,11 +150,11 @@ def entry_item(entry: PageEntry, source: SourceInfo, *, fetched_at: datetime, ba
         base_url=base_url,
         guid=None,
         source_id=source.id,
-        outlet=source.outlet,
+        outlet=source.outlet or source.id,
         title=entry.title,
         published=entry.published,
         content=None,
-        zone=default_zone(language),
+        zone=source_zone(source, language),
     )
     assert identifier is not None  # a URL always gives an id
     return RawItem(

@@ -51,6 +51,7 @@ def _article(
     tags: list[str],
     language: str,
     url: str | None = None,
+    tickers: list[str] | None = None,
 ) -> Article:
     return make_article(
         article_id,
@@ -64,6 +65,7 @@ def _article(
         category=category,
         tags=tags,
         keywords=tags[-1:],
+        tickers=tickers or [],
     )
 
 
@@ -97,6 +99,7 @@ ARTICLES = [
         category="zhengquanshibao",
         tags=["证券时报新闻", "科创板"],
         language="zh",
+        tickers=["688981.SH", "0981.HK"],
     ),
     _article(
         "en-trade",
@@ -353,7 +356,7 @@ def test_openapi_docs(api: TestClient) -> None:
     schema = api.get("/openapi.json").json()
     assert {"/search", "/articles/{article_id}", "/facets", "/healthz"} <= set(schema["paths"])
     parameters = {p["name"] for p in schema["paths"]["/search"]["get"]["parameters"]}
-    assert parameters == {"q", "outlet", "category", "tag", "from", "to", "page", "size"}
+    assert parameters == {"q", "outlet", "category", "tag", "ticker", "from", "to", "page", "size"}
 
 
 def _examples(kind: str) -> list[str]:

@@ -92,3 +92,35 @@ def test_a_node_list_with_an_unreachable_node_still_reaches_the_live_one(isolate
         assert search.ping(settings) is not None
     es.indices.refresh(index=isolated.index_alias)
     assert es.count(index=isolated.index_alias)["count"] == 12
+
+
+def test_a_live_index_gains_the_fields_the_mapping_gained(isolated: Settings) -> None:
+    """An index made by an older template (no `tickers`, `editor`, `original_title`) takes documents that
+    have them once `ensure_index` ran, as every worker runs it at start; its data stays."""
+    from schemas.index_template import ARTICLE_MAPPING
+
+    es = search.client(isolated)
+    added = ("tickers", "editor", "original_title")
+    older = {
+        **ARTICLE_MAPPING,
+        "properties": {k: v for k, v in ARTICLE_MAPPING["properties"].items() if k not in added},
+    }
+    es.indices.create(
+        index=isolated.index_name, mappings=older, aliases={isolated.index_alias: {"is_write_index": True}}
+    )
+    old_doc = make_article("old", title="旧文章").model_dump(mode="json", exclude=set(added))
+    es.index(index=isolated.index_alias, id="old", document=old_doc, refresh="wait_for")
+
+    assert search.ensure_index(es, isolated) == isolated.index_name
+    mapping = es.indices.get_mapping(index=isolated.index_name)[isolated.index_name]["mappings"]["properties"]
+    assert {name: mapping[name]["type"] for name in added} == {
+        "tickers": "keyword",
+        "editor": "keyword",
+        "original_title": "text",
+    }
+    new = make_article("new", title="港交所目标价下调", tickers=["0388.HK"], editor="王蒙", version=2)
+    result = search.bulk_index(es, [new], isolated.index_alias)
+    assert (result.ok, result.dead, result.retry) == (1, [], []), result
+    es.indices.refresh(index=isolated.index_alias)
+    assert es.count(index=isolated.index_alias, query={"term": {"tickers": "0388.HK"}})["count"] == 1
+    assert es.count(index=isolated.index_alias)["count"] == 2

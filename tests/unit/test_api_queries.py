@@ -169,13 +169,14 @@ def test_pages_become_offsets(page: int, size: int, offset: int) -> None:
     assert (body["from"], body["size"]) == (offset, size)
 
 
-def test_facets_are_global_terms_of_outlet_category_and_tags() -> None:
+def test_facets_are_global_terms_of_outlet_category_tags_and_tickers() -> None:
     aggs = search_body(SearchParams(q="x"), with_facets=True)["aggs"]
     assert list(aggs) == ["facets"] and aggs["facets"]["global"] == {}
     assert {name: agg["terms"]["field"] for name, agg in aggs["facets"]["aggs"].items()} == {
         "outlet": "outlet",
         "category": "category",
         "tag": "tags",
+        "ticker": "tickers",
     }
     assert queries.facets_body()["size"] == 0
 
@@ -265,9 +266,11 @@ def test_facets_are_read_at_top_level_or_under_global() -> None:
         "outlet": {"buckets": [{"key": "证券时报", "doc_count": 2}]},
         "category": {"buckets": []},
         "tag": {"buckets": [{"key": "基金", "doc_count": 1}, {"key": "wire", "doc_count": 1}]},
+        "ticker": {"buckets": [{"key": "0388.HK", "doc_count": 2}]},
     }
     top = queries.read_facets(aggs)
     assert [(v.value, v.count) for v in top.outlet] == [("证券时报", 2)]
+    assert [(v.value, v.count) for v in top.ticker] == [("0388.HK", 2)]
     assert [v.value for v in top.tag] == ["基金", "wire"] and top.category == []
     assert queries.read_facets({"facets": {"doc_count": 3, **aggs}}) == top
 
@@ -292,3 +295,25 @@ def test_query_items_round_trip_and_leave_defaults_out() -> None:
         regrouped.setdefault(key, []).append(value)
     flat = {k: (v if k in ("outlet", "category", "tag") else v[0]) for k, v in regrouped.items()}
     assert SearchParams.model_validate(flat) == params
+
+
+@pytest.mark.parametrize(
+    ("typed", "normal"),
+    [
+        (["00388"], ["0388.HK"]),
+        (["0388.HK", "00388.HK", "388.hk"], ["0388.HK"]),
+        (["600519", "600519.SH", "sh600519"], ["600519.SH"]),
+        (["000001", "NIO.N"], ["000001.SZ", "NIO.US"]),
+    ],
+)
+def test_tickers_are_read_in_any_common_form(typed: list[str], normal: list[str]) -> None:
+    params = SearchParams.model_validate({"ticker": typed})
+    assert params.ticker == normal
+    assert {"terms": {"tickers": normal}} in queries.filter_clauses(params)
+    assert [value for name, value in params.query_items() if name == "ticker"] == normal
+
+
+@pytest.mark.parametrize("typed", ["2021", "hello", "600519.HK", "388"])
+def test_a_value_that_is_not_a_ticker_is_refused_with_the_forms_that_work(typed: str) -> None:
+    with pytest.raises(ValidationError, match="is not a stock code: use a form such as 600519"):
+        SearchParams.model_validate({"ticker": [typed]})

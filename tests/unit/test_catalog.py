@@ -34,6 +34,10 @@ def test_bundled_sources_file_is_valid_and_resolves_paths() -> None:
         ({"schedule": "every tuesday"}, "schedule", "cron"),
         ({"outlet": ""}, "outlet", "at least 1"),
         ({"language": "Chinese"}, "language", "pattern"),
+        ({"category": ""}, "category", "at least 1"),
+        ({"outlets": {"emnews": ""}}, "outlets", "neither empty"),
+        ({"outlets": ["emnews"]}, "outlets", "valid dictionary"),
+        ({"timezone": "Beijing"}, "timezone", "'Beijing' is not a time zone name"),
         ({"unknown": 1}, "unknown", "Extra inputs"),
         ({"type": "jekyll", "url": None, "path": "posts"}, "(source)", "trusted"),
     ],
@@ -134,3 +138,19 @@ def test_git_sources_remote_or_local(tmp_path: Path) -> None:
     assert local.path == tmp_path / "mirrors" / "finews" and local.paths is None
     assert everything.paths == ["."]
     assert "secret" not in everything.location and everything.location == "https://***@example.com/r.git"
+
+
+def test_outlet_and_category_are_optional_defaults() -> None:
+    entry = {
+        "id": "mirror",
+        "type": "jekyll",
+        "path": "posts",
+        "trusted": True,
+        "outlets": {" emnews ": " 东方财富 ", "21shijijingjibaodao": "21世纪经济报道"},
+        "timezone": "Asia/Shanghai",
+    }
+    (source,) = parse_sources({"sources": [entry]}, Path("/data"))
+    info = source.info()
+    assert (info.outlet, info.category) == (None, None)
+    assert info.outlets == {"emnews": "东方财富", "21shijijingjibaodao": "21世纪经济报道"}
+    assert info.timezone == "Asia/Shanghai"

@@ -46,3 +46,31 @@ def test_dag_module_imports_nothing_heavy(tmp_path: Path, dag_file: Path) -> Non
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "NEWSFLOW_SOURCES": str(REPO / "sources.yaml")}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_a_source_without_a_fixed_outlet_or_category_gets_its_dag(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n"
+        f"  - {{id: mirror, type: jekyll, path: {posts}, trusted: true, outlets: {{emnews: 东方财富}}}}\n"
+        f"  - {{id: fixed, type: jekyll, path: {posts}, trusted: true, outlet: 证券时报, category: zqsb}}\n",
+        encoding="utf-8",
+    )
+    dag_file = REPO / "dags" / "newsflow_sources.py"
+    script = (
+        "import importlib.util, json\n"
+        f"spec = importlib.util.spec_from_file_location('newsflow_dags', {str(dag_file)!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "dags = {name: getattr(module, name) for name in ('poll__mirror', 'poll__fixed')}\n"
+        "found = {n: [sorted(d.tags), d.description, d.doc_md] for n, d in dags.items()}\n"
+        "print(json.dumps(found, ensure_ascii=False))\n"
+    )
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "NEWSFLOW_SOURCES": str(sources)}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    dags = json.loads(out.stdout.strip().splitlines()[-1])
+    tags, description, doc = dags["poll__mirror"]
+    assert tags == ["newsflow"] and description == "Poll mirror (jekyll)"
+    assert "each item’s own" in doc
+    assert dags["poll__fixed"][0] == sorted(["newsflow", "证券时报", "zqsb"])

@@ -109,6 +109,9 @@ def test_rss20_item_fields(feed_source: SourceInfo) -> None:
     assert first.published == "Thu, 05 May 2022 21:38:33 +0800"
     assert first.updated is None
     assert first.tags == ["21世纪经济报道新闻", "跨境电商"]
+    assert first.categories == ["21世纪经济报道新闻", "跨境电商"]  # <category> terms: tags and categories
+    assert first.category == "21世纪经济报道新闻"
+    assert first.outlet is None  # no <source>
     assert first.authors == ["南方财经全媒体记者"]
     assert first.content_html is not None and "<strong>跨境电商联动产业纵深发展</strong>" in first.content_html
     assert first.summary_html == "<p>广东省人民政府印发8个跨境电子商务综合试验区实施方案。</p>"
@@ -383,3 +386,15 @@ def test_item_over_the_size_limit_is_skipped_with_a_reason(feed_source: SourceIn
     assert result.skipped[0].position == 1
     assert "over the limit of 2048" in result.skipped[0].reason
     assert FEEDS.exists()
+
+
+def test_an_aggregated_entry_names_its_outlet(feed_source: SourceInfo) -> None:
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>聚合</title>'
+        "<item><title>沪指收涨</title><link>https://agg.example/1</link>"
+        '<source url="https://www.cls.cn/rss">财联社</source><category>电报</category></item>'
+        "<item><title>无来源</title><link>https://agg.example/2</link></item></channel></rss>"
+    ).encode()
+    items = by_title(feed.parse(data, feed_source, fetched_at=FETCHED_AT))
+    assert (items["沪指收涨"].outlet, items["沪指收涨"].category) == ("财联社", "电报")
+    assert (items["无来源"].outlet, items["无来源"].category, items["无来源"].categories) == (None, None, [])

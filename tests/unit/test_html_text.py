@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.normalize.html_text import html_paragraphs, html_to_text, inline_text
+from pipeline.normalize.html_text import MAX_DEPTH, NestingTooDeep, html_paragraphs, html_to_text, inline_text
 
 
 @pytest.mark.parametrize(
@@ -17,7 +17,11 @@ from pipeline.normalize.html_text import html_paragraphs, html_to_text, inline_t
         ("<div>a<p>b</p>c</div>", ["a", "b", "c"]),
         ("<h2>Heading</h2>Loose text", ["Heading", "Loose text"]),
         ("<ul><li>one</li><li>two</li></ul>", ["one", "two"]),
-        ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", ["a b", "c"]),
+        ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", ["a | b", "c"]),
+        (
+            "<table><tr>\n<th>分组</th><th>营业收入</th></tr><tr><td> 康 希 诺 </td><td></td><td>1.2</td></tr></table>",
+            ["分组 | 营业收入", "康希诺 | | 1.2"],
+        ),
         ("<blockquote>quoted</blockquote>after", ["quoted", "after"]),
         ("<pre>line 1\nline 2</pre>", ["line 1", "line 2"]),
         ("<p>wrapped\nsource line</p>", ["wrapped source line"]),
@@ -72,9 +76,15 @@ def test_escaped_markup_stays_text() -> None:
     assert html_to_text("<p>&lt;b&gt;not bold&lt;/b&gt;</p>") == "<b>not bold</b>"
 
 
-def test_deep_nesting_does_not_overflow() -> None:
-    depth = 20_000
-    assert html_paragraphs("<div>" * depth + "deep" + "</div>" * depth) == ["deep"]
+def test_deep_nesting_is_read_without_recursion_up_to_any_articles_depth() -> None:
+    depth = MAX_DEPTH
+    assert html_paragraphs("<div><span>" * (depth // 2) + "deep" + "</span></div>" * (depth // 2)) == ["deep"]
+
+
+def test_nesting_deeper_than_any_article_is_refused_before_parsing() -> None:
+    depth = 20_000  # the parser needs seconds for this, and minutes for 30,000
+    with pytest.raises(NestingTooDeep, match="nests more than 256 elements deep"):
+        html_paragraphs("<div>" * depth + "deep" + "</div>" * depth)
 
 
 @pytest.mark.parametrize(

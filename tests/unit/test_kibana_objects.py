@@ -143,7 +143,7 @@ def test_every_field_used_exists_in_the_index_mapping() -> None:
         used = _fields_used(obj)
         assert used <= set(mapped), f"{obj['id']} uses unmapped {sorted(used - set(mapped))}"
         used_anywhere |= used
-    assert {"published_at", "outlet", "category", "title", "tags", "keywords", "language"} <= used_anywhere
+    assert {"published_at", "outlet", "category", "title", "tags", "keywords", "language", "tickers"} <= used_anywhere
 
 
 def test_lens_states_are_self_consistent() -> None:
@@ -188,7 +188,7 @@ def test_data_view_reads_the_alias_by_publication_time() -> None:
 
 def test_latest_articles_search() -> None:
     (found,) = [o for o in _by_type("search") if o["attributes"]["title"] == "Latest articles"]
-    assert found["attributes"]["columns"] == ["outlet", "category", "title", "tags"]
+    assert found["attributes"]["columns"] == ["outlet", "category", "title", "tags", "tickers"]
     assert found["attributes"]["sort"] == [["published_at", "desc"]]
 
 

@@ -290,13 +290,115 @@ def test_naive_date_of_a_chinese_article_without_a_declared_language(make_raw: M
     assert to_article(raw, normalized_at=NORMALIZED_AT).published_at == datetime(2022, 5, 5, 13, 38, 33, tzinfo=UTC)
 
 
-def test_category_falls_back_to_the_item(make_raw: MakeRaw, feed_source: SourceInfo) -> None:
-    no_category = feed_source.model_copy(update={"category": ""})
-    assert (
-        to_article(make_raw(source=no_category, tags=["markets", "x"]), normalized_at=NORMALIZED_AT).category
-        == "markets"
+@pytest.mark.parametrize(
+    ("source_category", "fields", "expected"),
+    [
+        ("news", {"category": "证券时报网/要闻", "categories": ["金融", "证券时报网", "要闻"]}, "news"),  # fixed wins
+        (None, {"category": "证券时报网/要闻", "categories": ["金融", "证券时报网", "要闻"]}, "证券时报网/要闻"),
+        (None, {"categories": ["markets", "x"]}, "markets"),  # a feed's first <category>
+        (None, {"tags": ["markets"]}, "uncategorized"),  # a tag is not a category
+        (None, {}, "uncategorized"),
+    ],
+)
+def test_category_is_the_sources_else_the_items(
+    make_raw: MakeRaw, feed_source: SourceInfo, source_category: str | None, fields: dict[str, object], expected: str
+) -> None:
+    source = feed_source.model_copy(update={"category": source_category})
+    assert to_article(make_raw(source=source, **fields), normalized_at=NORMALIZED_AT).category == expected
+
+
+OUTLETS = {"emnews": "东方财富", "21shijijingjibaodao": "21世纪经济报道", "证券时报网": "证券时报"}
+
+
+@pytest.mark.parametrize(
+    ("source_fields", "raw_fields", "expected"),
+    [
+        # the mapping of the item's category path, then of its categories from the most specific
+        ({"outlets": OUTLETS}, {"category": "emnews", "categories": ["emnews"]}, "东方财富"),
+        (
+            {"outlets": OUTLETS},
+            {"category": "证券时报网/要闻", "categories": ["金融", "证券时报网", "要闻"]},
+            "证券时报",
+        ),
+        ({"outlets": OUTLETS, "outlet": "Fixed"}, {"category": "emnews"}, "东方财富"),
+        # the source's fixed outlet
+        ({"outlets": OUTLETS, "outlet": "Fixed"}, {"category": "other", "outlet": "每经网"}, "Fixed"),
+        # the outlet the item names (a Hexo author, a feed's <source>)
+        ({}, {"category": "每经网/分类", "outlet": "每经网"}, "每经网"),
+        # an attribution in the body
+        ({}, {"content_html": "<p>正文。</p><p>（文章来源：上海证券报）</p>"}, "上海证券报"),
+        ({}, {"content_html": "<p>离岸人民币升至6.3512。(央视新闻)</p>"}, "央视新闻"),
+        ({}, {"content_html": "<p>正文。</p><p>每日经济新闻综合央视新闻、新华社报道</p>"}, "example-feed"),
+        # else the source id
+        ({}, {}, "example-feed"),
+    ],
+)
+def test_outlet_rules(
+    make_raw: MakeRaw,
+    feed_source: SourceInfo,
+    source_fields: dict[str, object],
+    raw_fields: dict[str, object],
+    expected: str,
+) -> None:
+    source = feed_source.model_copy(update={"outlet": None, **source_fields})
+    assert to_article(make_raw(source=source, **raw_fields), normalized_at=NORMALIZED_AT).outlet == expected
+
+
+def test_an_author_that_became_the_outlet_is_not_an_author(make_raw: MakeRaw, feed_source: SourceInfo) -> None:
+    source = feed_source.model_copy(update={"outlet": None})
+    article = to_article(
+        make_raw(source=source, outlet="证券时报网", authors=["证券时报网"]), normalized_at=NORMALIZED_AT
     )
-    assert to_article(make_raw(source=no_category), normalized_at=NORMALIZED_AT).category == "uncategorized"
+    assert (article.outlet, article.authors) == ("证券时报网", [])
+    fixed = to_article(make_raw(outlet="证券时报网", authors=["证券时报网"]), normalized_at=NORMALIZED_AT)
+    assert (fixed.outlet, fixed.authors) == ("Example News", ["证券时报网"])
+
+
+def test_markdown_post_digest_becomes_the_summary(make_raw: MakeRaw) -> None:
+    markdown = (
+        "> 据霍尼韦尔官网消息，霍尼韦尔宣布为蔚来提供制冷剂。（上海证券报）\n\n"
+        '<p>国内首款使用超低GWP制冷剂的<a href="http://quote.eastmoney.com/unify/r/106.NIO" data-code="106,NIO">'
+        "蔚来</a>汽车来了！</p>\n\n    <p>巨化股份(600160)已有产品。</p>\n\n*完*"
+    )
+    article = to_article(
+        make_raw(title="", content_html=markdown, content_format="markdown"), normalized_at=NORMALIZED_AT
+    )
+    assert article.summary == "据霍尼韦尔官网消息，霍尼韦尔宣布为蔚来提供制冷剂。（上海证券报）"
+    assert article.body_text == "国内首款使用超低GWP制冷剂的蔚来汽车来了！\n巨化股份(600160)已有产品。\n完"
+    assert article.title == "国内首款使用超低GWP制冷剂的蔚来汽车来了！"
+    assert article.tickers == ["600160.SH", "NIO.US"]  # codes in the text first, then those of links
+
+
+def test_credits_go_to_their_fields(make_raw: MakeRaw, feed_source: SourceInfo) -> None:
+    body = (
+        "<p>原标题：2021年1—11月份利润同比增长38.0%</p>"
+        "<p>中证网讯（记者 张勤峰 见习记者 连润）中央结算公司9日公布数据。</p>"
+        "<p>图片来源：摄图网（图文无关）</p><p>第二段，贵州茅台（600519.SH）涨。</p>"
+        "<p>海量资讯、精准解读，尽在新浪财经APP</p><p>责任编辑：王蒙 SF055</p>"
+    )
+    article = to_article(make_raw(content_html=body, authors=["Desk"]), normalized_at=NORMALIZED_AT)
+    assert article.body_text == "中央结算公司9日公布数据。\n第二段，贵州茅台（600519.SH）涨。"
+    assert (article.editor, article.original_title) == ("王蒙", "2021年1—11月份利润同比增长38.0%")
+    assert article.authors == ["Desk", "张勤峰", "连润"]
+    assert article.tickers == ["600519.SH"]
+
+
+def test_a_dateline_dates_a_post_without_a_date(make_raw: MakeRaw, jekyll_source: SourceInfo) -> None:
+    body = "<h1>天泽信息收关注函</h1><p>每日经济新闻 2021-10-19 21:45:40</p><p>10月18日，天泽信息收到关注函。</p>"
+    result = normalize_item(
+        make_raw(source=jekyll_source, title="天泽信息收关注函", published="Invalid Date", content_html=body),
+        normalized_at=NORMALIZED_AT,
+    )
+    assert result.article.published_at == datetime(2021, 10, 19, 13, 45, 40, tzinfo=UTC)  # Beijing time
+    assert result.article.body_text == "10月18日，天泽信息收到关注函。"
+    assert any("'Invalid Date' is not a date" in note for note in result.notes)
+    assert any("dateline" in note for note in result.notes)
+
+
+def test_the_sources_timezone_reads_naive_dates(make_raw: MakeRaw, feed_source: SourceInfo) -> None:
+    source = feed_source.model_copy(update={"timezone": "America/New_York"})
+    article = to_article(make_raw(source=source, published="2022-01-05 09:30"), normalized_at=NORMALIZED_AT)
+    assert article.published_at == datetime(2022, 1, 5, 14, 30, tzinfo=UTC)
 
 
 def test_tags_merge_source_defaults_and_item_tags(make_raw: MakeRaw) -> None:
@@ -392,3 +494,26 @@ def test_fixture_dates(feed_source: SourceInfo) -> None:
     naive = results["Chinese wall-clock time"]
     assert naive.article.published_at == datetime(2022, 5, 5, 13, 38, tzinfo=UTC)
     assert naive.notes == ()
+
+
+@pytest.mark.parametrize(
+    ("content", "content_format"),
+    [
+        ("- " * 20_000 + "x", "markdown"),  # 40 KB of Markdown: 20,000 nested lists
+        ("> " * 20_000 + "x\n\nbody", "markdown"),
+        ("<div>" * 20_000 + "x", "html"),
+        ("<blockquote><span>" * 5_000 + "x", "html"),
+    ],
+)
+def test_markup_nested_deeper_than_any_article_is_refused_at_once(
+    make_raw: MakeRaw, content: str, content_format: str
+) -> None:
+    # Refused before the HTML parser runs: building such a tree would take it minutes.
+    with pytest.raises(InvalidItem, match="nests more than 256 elements deep"):
+        to_article(make_raw(content_html=content, content_format=content_format), normalized_at=NORMALIZED_AT)
+
+
+def test_many_flat_tags_are_not_nesting(make_raw: MakeRaw) -> None:
+    rows = "".join(f"<tr><td>{n}<td>行{n}" for n in range(3000))  # unclosed cells, 6,000 tags
+    article = to_article(make_raw(content_html=f"<p>表<table>{rows}</table><p>完"), normalized_at=NORMALIZED_AT)
+    assert article.body_text.split("\n")[:3] == ["表", "0 | 行0", "1 | 行1"]
