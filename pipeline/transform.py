@@ -180,7 +180,8 @@ def normalize_item(raw: RawItem, *, normalized_at: datetime) -> Normalized:
         raise InvalidItem(str(exc)) from None
     credits = strip_outlet_boilerplate(body.paragraphs, written_title or None)
     paragraphs, attribution = extract_attribution(credits.paragraphs)
-    attribution = attribution or credits.attribution
+    page = raw.page  # the fetch stage's extractor already cut these lines from a page's text
+    attribution = attribution or credits.attribution or (page.attribution if page else None)
     title = _title(raw, written_title, paragraphs, notes)
     body_text = "\n".join(paragraphs)
     text = f"{title}\n{body_text}"
@@ -195,8 +196,8 @@ def normalize_item(raw: RawItem, *, normalized_at: datetime) -> Normalized:
             summary=_summary(body, credits, paragraphs),
             body_text=body_text,
             attribution=attribution,
-            editor=credits.editor,
-            original_title=credits.original_title,
+            editor=credits.editor or (page.editor if page else None),
+            original_title=credits.original_title or (page.original_title if page else None),
             published_at=_published(raw, language, credits.dateline, notes),
             language=language,
             outlet=outlet,

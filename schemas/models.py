@@ -72,6 +72,9 @@ class PageFetch(_Message):
     status: int = Field(description="200, or 304 when the stored copy of the page was still current.")
     fetched_at: AwareDatetime
     encoding: str | None = None
+    editor: str | None = Field(default=None, description="The editor the page credits (责任编辑), cut from its text.")
+    original_title: str | None = Field(default=None, description="原标题 of a reprint, cut from the page's text.")
+    attribution: str | None = Field(default=None, description="`文章来源：X` line cut from the page's text.")
     notes: list[str] = Field(default_factory=list, description="What was guessed, refused or filled in from the page.")
 
 

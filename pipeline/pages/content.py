@@ -24,6 +24,9 @@ class PageContent(BaseModel):
     language: str | None = None
     site_name: str | None = None
     description: str | None = None
+    editor: str | None = None
+    original_title: str | None = None
+    attribution: str | None = None
     notes: list[str] = Field(default_factory=list)
 
 
@@ -59,5 +62,8 @@ def from_extracted(page: Any, *, final_url: str, encoding: str | None, notes: li
         language=_language(getattr(page, "language", None)),
         site_name=_text(getattr(page, "site_name", None)),
         description=_text(getattr(page, "description", None)),
+        editor=_text(getattr(page, "editor", None)),
+        original_title=_text(getattr(page, "original_title", None)),
+        attribution=_text(getattr(page, "attribution", None)),
         notes=[*notes, *(str(n) for n in getattr(page, "notes", None) or [])],
     )

@@ -121,6 +121,9 @@ def fold_page(item: RawItem, page: PageContent, *, status: int, fetched_at: date
                 status=status,
                 fetched_at=fetched_at,
                 encoding=page.encoding,
+                editor=page.editor,
+                original_title=page.original_title,
+                attribution=page.attribution,
                 notes=notes,
             ),
         }

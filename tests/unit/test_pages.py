@@ -236,3 +236,26 @@ def test_fetch_article_defaults_and_limits_in_the_sources_file(tmp_path: Path) -
             {"sources": [{"id": "s", "type": "sitemap", "url": "https://a/s.xml", "fetch_article": "never", **common}]},
             tmp_path,
         )
+
+
+def test_what_the_extractor_cut_from_a_page_reaches_the_article() -> None:
+    """The extractor removes 责任编辑/原标题/文章来源 lines from the page's text; the article still credits them."""
+    from pipeline.extract import extract_article
+    from pipeline.pages.content import from_extracted
+    from pipeline.transform import to_article
+
+    html = (
+        "<html><head><title>港交所目标价下调</title></head><body><article><h1>港交所目标价下调</h1>"
+        "<p>原标题：里昂下调港交所目标价至574港元</p>"
+        + "".join(f"<p>里昂发表研究报告，第{n}段分析港交所成交额与市场情绪的变化，维持评级不变。</p>" for n in range(6))
+        + "<p>（文章来源：证券时报网）</p><p>责任编辑：王蒙</p></article></body></html>"
+    )
+    extracted = extract_article(html, url="https://news.example.cn/a.html", language_hint="zh")
+    page = from_extracted(extracted, final_url="https://news.example.cn/a.html", encoding="utf-8", notes=[])
+    folded = fold_page(_item(summary_html="<p>里昂下调港交所目标价…</p>"), page, status=200, fetched_at=NOW)
+    assert folded.content_html is not None and "责任编辑" not in folded.content_html
+    article = to_article(folded, normalized_at=NOW)
+    assert article.editor == extracted.editor == "王蒙"
+    assert article.original_title == extracted.original_title == "里昂下调港交所目标价至574港元"
+    assert article.attribution == extracted.attribution
+    assert article.attribution is not None and "证券时报网" in article.attribution
