@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipeline import logs
 from pipeline.config import Settings
-from pipeline.errors import NewsflowError
+from pipeline.errors import ConfigError, NewsflowError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,19 +73,34 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=1, metavar="S", help="random seed of the corpus (default 1)")
     bench.add_argument("--freshness-seconds", type=float, default=30.0, metavar="S", help="freshness window (30)")
 
-    evaluate = sub.add_parser("eval", help="measure quality offline: extraction against expected text")
-    evaluate.add_argument("target", choices=["extraction"])
-    evaluate.add_argument("--pages", metavar="DIR", help="folder with pages.json (default tests/fixtures/pages)")
-    evaluate.add_argument("--split", choices=["all", "dev", "held-out"], default="all", help="which pages (all)")
+    evaluate = sub.add_parser(
+        "eval", help="measure quality offline: extraction against expected text, search against judged queries"
+    )
+    evaluate.add_argument("target", choices=["extraction", "search"])
+    evaluate.add_argument(
+        "--pages", metavar="DIR", help="extraction: folder with pages.json (default tests/fixtures/pages)"
+    )
+    evaluate.add_argument(
+        "--split", choices=["all", "dev", "held-out"], default="all", help="extraction: which pages (all)"
+    )
     evaluate.add_argument(
         "--extractors",
         metavar="A,B",
-        help="comma-separated: ours, trafilatura, trafilatura-no-comments, "
+        help="extraction, comma-separated: ours, trafilatura, trafilatura-no-comments, "
         "rs-trafilatura, resiliparse (default all; those not installed are reported as such)",
     )
-    evaluate.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per page, fastest counted (3)")
-    evaluate.add_argument("--summary", action="store_true", help="only the summary, not the table per page")
+    evaluate.add_argument("--repeat", type=int, default=3, metavar="N", help="extraction: runs per page, fastest (3)")
+    evaluate.add_argument("--summary", action="store_true", help="extraction: only the summary, not each page")
     evaluate.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
+    evaluate.add_argument("--judgments", type=Path, metavar="FILE", help="search: the judgment file (JSON)")
+    evaluate.add_argument("--alias", help="search: use this existing alias instead of indexing the corpus afresh")
+    evaluate.add_argument("--keep", action="store_true", help="search: keep the evaluation index (alias printed)")
+    evaluate.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="X",
+        help="search: exit 1 if nDCG@10 < X, or a query of an abbreviation, alias or ticker misses its stories",
+    )
 
     sub.add_parser("demo", help="the main job: stack up, poll the sample sources, normalize, index, search")
     return parser
@@ -102,6 +118,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsflow: interrupted", file=sys.stderr)
         return 130
+
+
+def _eval_search(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.evaluation.search_eval import command as evaluate
+
+    if args.judgments is None:
+        raise ConfigError("eval search needs --judgments FILE (tests/fixtures/search/search-judgments.json)")
+    return evaluate(
+        settings,
+        args.judgments,
+        alias=args.alias,
+        keep=args.keep,
+        json_path=Path(args.json) if args.json else None,
+        fail_under=args.fail_under,
+    )
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -144,6 +175,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             settings, articles=args.articles, seed=args.seed, freshness_s=args.freshness_seconds, json_path=args.json
         )
     if args.command == "eval":
+        if args.target == "search":
+            return _eval_search(args, settings)
         from pipeline.bench.extraction_eval import command as evaluate
 
         return evaluate(
