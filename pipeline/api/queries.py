@@ -28,6 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
 from pipeline.normalize.tickers import normalize_ticker
+from pipeline.lexicon.aliases import Mention
+from pipeline.lexicon.query import AnalyzedQuery, analyze_query
 from schemas.models import Article
 
 MAX_QUERY_CHARS = 200
@@ -193,23 +195,49 @@ def filter_clauses(params: SearchParams) -> list[dict[str, Any]]:
     return clauses
 
 
-def full_text_query(q: str, filters: list[dict[str, Any]]) -> dict[str, Any]:
-    """Most terms (bigrams, for Chinese) must match in one field; the exact phrase ranks higher."""
+def _text_match(text: str) -> dict[str, Any]:
+    """Most terms (bigrams, for Chinese) must match in one field."""
+    return {
+        "multi_match": {
+            "query": text,
+            "fields": list(SEARCH_FIELDS),
+            "type": "best_fields",
+            "analyzer": "cjk",
+            "minimum_should_match": "2<75%",
+        }
+    }
+
+
+def _phrase(text: str) -> dict[str, Any]:
+    return {"multi_match": {"query": text, "fields": list(SEARCH_FIELDS), "type": "phrase", "analyzer": "cjk"}}
+
+
+def _mention_match(mention: Mention) -> dict[str, Any]:
+    """Any way of writing what the query names, as a phrase (a name, a short name, a stock code)."""
+    return {"bool": {"should": [_phrase(variant) for variant in mention.variants], "minimum_should_match": 1}}
+
+
+def full_text_query(query: AnalyzedQuery, filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """The query as typed, or with each thing it names (an alias, an abbreviation, a stock code) written
+    in any of its names; the exact phrase ranks higher."""
+    ways: list[dict[str, Any]] = [_text_match(query.text)]
+    if query.mentions:
+        named = [_mention_match(mention) for mention in query.mentions]
+        if query.rest:
+            named.append(_text_match(query.rest))
+        ways.append({"bool": {"must": named}})
     return {
         "bool": {
-            "must": [
+            "must": [{"bool": {"should": ways, "minimum_should_match": 1}}],
+            "should": [
                 {
                     "multi_match": {
-                        "query": q,
+                        "query": query.text,
                         "fields": list(SEARCH_FIELDS),
-                        "type": "best_fields",
+                        "type": "phrase",
                         "analyzer": "cjk",
-                        "minimum_should_match": "2<75%",
                     }
                 }
-            ],
-            "should": [
-                {"multi_match": {"query": q, "fields": list(SEARCH_FIELDS), "type": "phrase", "analyzer": "cjk"}}
             ],
             "filter": filters,
         }
@@ -246,7 +274,7 @@ def search_body(params: SearchParams, *, with_facets: bool = False) -> dict[str,
     }
     newest_first: list[Any] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}]
     if params.q:
-        body["query"] = full_text_query(params.q, filters)
+        body["query"] = full_text_query(analyze_query(params.q), filters)
         body["sort"] = ["_score", *newest_first]
         body["highlight"] = highlight_spec()
     else:

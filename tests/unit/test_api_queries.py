@@ -118,7 +118,7 @@ def test_defaults_list_newest_first_everything() -> None:
 
 def test_full_text_uses_cjk_over_title_summary_and_body_with_highlights() -> None:
     body = search_body(SearchParams(q="跨境电商综试区"))
-    must = body["query"]["bool"]["must"][0]["multi_match"]
+    (must,) = (way["multi_match"] for way in body["query"]["bool"]["must"][0]["bool"]["should"])
     assert must["query"] == "跨境电商综试区"
     assert must["analyzer"] == "cjk"
     assert [field.split("^")[0] for field in must["fields"]] == ["title", "summary", "body_text"]
@@ -317,3 +317,16 @@ def test_tickers_are_read_in_any_common_form(typed: list[str], normal: list[str]
 def test_a_value_that_is_not_a_ticker_is_refused_with_the_forms_that_work(typed: str) -> None:
     with pytest.raises(ValidationError, match="is not a stock code: use a form such as 600519"):
         SearchParams.model_validate({"ticker": [typed]})
+
+
+def test_what_the_query_names_is_searched_in_every_way_of_writing_it() -> None:
+    """`郑商所纯碱`: the query as typed, or (郑商所 or 郑州商品交易所 ... as a phrase) and 纯碱."""
+    ways = search_body(SearchParams(q="郑商所纯碱"))["query"]["bool"]["must"][0]["bool"]
+    assert ways["minimum_should_match"] == 1
+    typed, named = ways["should"]
+    assert typed["multi_match"]["query"] == "郑商所纯碱"
+    mention, rest = named["bool"]["must"]
+    phrases = [clause["multi_match"] for clause in mention["bool"]["should"]]
+    assert {phrase["type"] for phrase in phrases} == {"phrase"}
+    assert {"郑商所", "郑州商品交易所"} <= {phrase["query"] for phrase in phrases}
+    assert rest["multi_match"]["query"] == "纯碱"
