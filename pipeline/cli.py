@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--alias", help="search: use this existing alias instead of indexing the corpus afresh")
     evaluate.add_argument("--keep", action="store_true", help="search: keep the evaluation index (alias printed)")
     evaluate.add_argument(
+        "--rankings", action="store_true", help="search: print each query's first ten hits and grades"
+    )
+    evaluate.add_argument(
         "--fail-under",
         type=float,
         metavar="X",
@@ -132,6 +135,7 @@ def _eval_search(args: argparse.Namespace, settings: Settings) -> int:
         keep=args.keep,
         json_path=Path(args.json) if args.json else None,
         fail_under=args.fail_under,
+        rankings=args.rankings,
     )
 
 

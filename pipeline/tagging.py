@@ -16,10 +16,6 @@ Keywords are extracted:
   Hangul words without their particle), a term left out when a longer one holding it is as frequent.
 - Other languages: word frequency over lowercase word tokens minus an English stopword list.
 Only the start of the text is read (title first; see the window constants).
-
-Words: the Chinese segmentation of the keyword window is also kept, lower-cased and without spaces
-and punctuation, as the article's `words` (indexed with a whitespace analyzer for word-level search),
-so the text is segmented once for both.
 """
 
 from __future__ import annotations
@@ -28,7 +24,7 @@ import importlib.util
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import cache, lru_cache
 from itertools import islice
 from operator import itemgetter
@@ -56,7 +52,6 @@ PHRASE_CANDIDATES = 6  # only the most frequent candidate words are tried as par
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W_])?")
-_ALNUM = re.compile(r"[^\W_]")
 
 
 @lru_cache(maxsize=1 << 12)
@@ -166,14 +161,8 @@ def segment(text: str) -> list[str]:
     return tokens
 
 
-def word_tokens(tokens: Iterable[str]) -> list[str]:
-    """The tokens that hold a letter or a digit, lower-cased: the words of the index's `words` field."""
-    return [token.lower() for token in tokens if _ALNUM.search(token) and not token.isspace()]
-
-
-def chinese_keywords(text: str, limit: int = KEYWORD_LIMIT, tokens: Sequence[str] | None = None) -> list[str]:
-    """Keywords of a Chinese text; `tokens` is its segmentation when the caller already has it."""
-    counts = Counter(segment(text) if tokens is None else tokens)
+def chinese_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
+    counts = Counter(segment(text))
     if len(_WEIGHTS) > _WEIGHTS_MAX:
         _WEIGHTS.clear()
     weights: dict[str, float] = {}
@@ -239,20 +228,8 @@ def term_keywords(terms: Iterable[str], limit: int = KEYWORD_LIMIT) -> list[str]
 
 def keywords(text: str, language: str, limit: int = KEYWORD_LIMIT) -> list[str]:
     """Top keywords of a text (title, then body) in `language`, from the start of the text."""
-    return keywords_and_words(text, language, limit)[0]
-
-
-def keywords_and_words(text: str, language: str, limit: int = KEYWORD_LIMIT) -> tuple[list[str], list[str]]:
-    """Top keywords of a text, and for Chinese the words of its start (the keyword window) as the
-    segmenter cut them: the text is segmented once for both."""
     if language == "zh":
-        window = text[:CHINESE_WINDOW_CHARS]
-        tokens = segment(window)
-        return chinese_keywords(window, limit, tokens), word_tokens(tokens)
-    return _other_keywords(text, language, limit), []
-
-
-def _other_keywords(text: str, language: str, limit: int) -> list[str]:
+        return chinese_keywords(text[:CHINESE_WINDOW_CHARS], limit)
     if language == "ja":
         return term_keywords(japanese_terms(text[:CHINESE_WINDOW_CHARS]), limit)
     if language == "ko":

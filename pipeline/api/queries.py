@@ -41,6 +41,7 @@ MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window: f
 FACET_SIZE = 100
 
 SEARCH_FIELDS = ("title^3", "summary^2", "body_text")
+NAME_BIGRAMS_BOOST = 0.05  # a query of names only: its loose bigram match ranks below the names as phrases
 HIGHLIGHT_PRE = "\ue000"  # private-use characters: never produced by the normalizer, untouched by html.escape
 HIGHLIGHT_POST = "\ue001"
 FACET_FIELDS: Mapping[str, str] = {"outlet": "outlet", "category": "category", "tag": "tags", "ticker": "tickers"}
@@ -195,17 +196,18 @@ def filter_clauses(params: SearchParams) -> list[dict[str, Any]]:
     return clauses
 
 
-def _text_match(text: str) -> dict[str, Any]:
+def _text_match(text: str, boost: float = 1.0) -> dict[str, Any]:
     """Most terms (bigrams, for Chinese) must match in one field."""
-    return {
-        "multi_match": {
-            "query": text,
-            "fields": list(SEARCH_FIELDS),
-            "type": "best_fields",
-            "analyzer": "cjk",
-            "minimum_should_match": "2<75%",
-        }
+    match: dict[str, Any] = {
+        "query": text,
+        "fields": list(SEARCH_FIELDS),
+        "type": "best_fields",
+        "analyzer": "cjk",
+        "minimum_should_match": "2<75%",
     }
+    if boost != 1.0:
+        match["boost"] = boost
+    return {"multi_match": match}
 
 
 def _phrase(text: str) -> dict[str, Any]:
@@ -219,26 +221,25 @@ def _mention_match(mention: Mention) -> dict[str, Any]:
 
 def full_text_query(query: AnalyzedQuery, filters: list[dict[str, Any]]) -> dict[str, Any]:
     """The query as typed, or with each thing it names (an alias, an abbreviation, a stock code) written
-    in any of its names; the exact phrase ranks higher."""
-    ways: list[dict[str, Any]] = [_text_match(query.text)]
+    in any of its names; the exact phrase ranks higher.
+
+    A query that is nothing but names (`上交所`, `00388`, `深圳证券交易所`) ranks those names, each
+    written any way, as phrases first; its bigrams alone (which also find other names that share most
+    of them: 深圳证券交易所 and 上海证券交易所 share four of six) only rank below, for the stories that
+    write the name apart (美国2年期国债收益率 for 美国国债收益率).
+    """
+    free_text = not query.mentions or bool(query.rest)
+    ways = [_text_match(query.text, 1.0 if free_text else NAME_BIGRAMS_BOOST)]
     if query.mentions:
         named = [_mention_match(mention) for mention in query.mentions]
         if query.rest:
             named.append(_text_match(query.rest))
-        ways.append({"bool": {"must": named}})
+        ways.append({"bool": {"must": named}} if len(named) > 1 else named[0])
+    boosts = [_phrase(query.text)] if free_text else []
     return {
         "bool": {
             "must": [{"bool": {"should": ways, "minimum_should_match": 1}}],
-            "should": [
-                {
-                    "multi_match": {
-                        "query": query.text,
-                        "fields": list(SEARCH_FIELDS),
-                        "type": "phrase",
-                        "analyzer": "cjk",
-                    }
-                }
-            ],
+            "should": boosts,
             "filter": filters,
         }
     }

@@ -46,6 +46,7 @@ class QueryResult:
     must_find: bool
     found_all: bool  # every document of the query's highest grade is in the first k
     took_ms: float
+    ranking: list[tuple[int, str]]  # the first k hits: (judged grade, title)
 
 
 @dataclass
@@ -140,6 +141,7 @@ def run_queries(backend: Backend, judged: JudgmentSet, corpus: Corpus, *, k: int
         result, _ = backend.search(_params(judgment, k))
         took_ms = (time.perf_counter() - started) * 1000
         scored = score([hit.id for hit in result.hits], grades, k)
+        ranking = [(grades.get(hit.id, 0), hit.article.title) for hit in result.hits[:k]]
         missed = [names[key] for key in scored.missed if not key.startswith(_UNINDEXED)]
         unindexed = [names[key] for key in scored.missed if key.startswith(_UNINDEXED)]
         best = max(grades.values())
@@ -160,6 +162,7 @@ def run_queries(backend: Backend, judged: JudgmentSet, corpus: Corpus, *, k: int
                 must_find=judgment.must_find,
                 found_all=found_all,
                 took_ms=took_ms,
+                ranking=ranking,
             )
         )
     return evaluation
@@ -217,13 +220,17 @@ def drop_index(es: Any, settings: Settings) -> None:
     es.options(ignore_status=404).indices.delete_index_template(name=f"{settings.index_alias}-template")
 
 
-def format_evaluation(evaluation: Evaluation, *, k: int = CUTOFF) -> list[str]:
-    """The evaluation as lines of text: one per query, then by kind, then overall."""
+def format_evaluation(evaluation: Evaluation, *, k: int = CUTOFF, rankings: bool = False) -> list[str]:
+    """The evaluation as lines of text: one per query (with its first k hits and their judged grades
+    if `rankings`), then by kind, then overall."""
     lines = [f"{'query':<28} {'kind':<12} {'nDCG@' + str(k):>8} {'R@' + str(k):>6} {'RR':>5}  missed"]
     for q in evaluation.queries:
         flags = "" if not q.must_find else ("  [finds all]" if q.found_all else "  [MISSES]")
         missed = ", ".join(q.missed + [f"{name} (not indexed)" for name in q.unindexed])
         lines.append(f"{q.id:<28} {q.kind:<12} {q.ndcg:8.3f} {q.recall:6.3f} {q.rr:5.2f}  {missed}{flags}")
+        if rankings:
+            lines.append(f"    {q.query!r}")
+            lines.extend(f"    {rank:>2}. [{grade}] {title}" for rank, (grade, title) in enumerate(q.ranking, start=1))
     lines.append("")
     lines.append(f"{'kind':<28} {'queries':>12} {'nDCG@' + str(k):>8} {'R@' + str(k):>6} {'MRR':>5}")
     for kind, (n, ndcg, recall, mrr) in evaluation.by_kind().items():
@@ -258,11 +265,12 @@ def command(
     keep: bool,
     json_path: Path | None,
     fail_under: float | None,
+    rankings: bool = False,
 ) -> int:
     """`newsflow eval search`: print the figures; exit 1 if nDCG@10 is below `fail_under` or a query
     of an abbreviation, alias or ticker misses one of its stories (when `fail_under` is given)."""
     evaluation = evaluate(settings, judgments, alias=alias, keep=keep)
-    for line in format_evaluation(evaluation):
+    for line in format_evaluation(evaluation, rankings=rankings):
         print(line)
     if json_path is not None:
         write_json(evaluation, json_path)

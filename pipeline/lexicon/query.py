@@ -1,8 +1,8 @@
-"""A search query as the index sees it: what it names (to search every name of it) and its words.
+"""A search query as the index sees it: what it names, to search every name of it.
 
-`analyze_query` segments the query with the normalizer's own segmenter (so its words are the words of
-the index's `words` field), finds the stock codes and names of the alias list it mentions, and keeps
-the rest of the query as free text.
+`analyze_query` segments the query with the normalizer's own segmenter (for its word boundaries),
+finds the stock codes and names of the alias list it mentions, and keeps the rest of the query as
+free text.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.lexicon.aliases import Lexicon, Mention, finance_lexicon
-from pipeline.tagging import segment, word_tokens
+from pipeline.tagging import segment
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,6 @@ class AnalyzedQuery:
     text: str
     mentions: tuple[Mention, ...]
     rest: str  # the query without its mentions
-    words: tuple[str, ...]  # its words, as the `words` field holds them
 
     @property
     def tickers(self) -> tuple[str, ...]:
@@ -27,10 +26,9 @@ class AnalyzedQuery:
 
 def analyze_query(text: str, lexicon: Lexicon | None = None) -> AnalyzedQuery:
     lexicon = lexicon or finance_lexicon()
-    tokens = segment(text)
     boundaries = {0, len(text)}
     offset = 0
-    for token in tokens:
+    for token in segment(text):
         boundaries.add(offset)
         offset += len(token)
         boundaries.add(offset)
@@ -44,5 +42,4 @@ def analyze_query(text: str, lexicon: Lexicon | None = None) -> AnalyzedQuery:
         text=text,
         mentions=mentions,
         rest=" ".join(" ".join(rest).split()),
-        words=tuple(word_tokens(tokens)),
     )

@@ -129,7 +129,3 @@ def test_mentions_carry_every_way_of_writing_them() -> None:
     (fed,) = analyze_query("Fed").mentions
     assert "美联储" in fed.variants and fed.tickers == ()
     assert analyze_query("长城汽车 601633.SH").tickers == ("601633.SH", "2333.HK")
-
-
-def test_query_words_are_the_segmenter_words_lower_cased() -> None:
-    assert analyze_query("上海证券交易所 HKEX 公告！").words == ("上海证券交易所", "hkex", "公告")
