@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from pipeline import logs
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, NewsflowError
@@ -113,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.configure(verbose=args.verbose)
     try:
-        settings = Settings()
+        settings = _settings()
         return _dispatch(args, settings)
     except NewsflowError as exc:
         print(f"newsflow: error: {exc}", file=sys.stderr)
@@ -137,6 +139,16 @@ def _eval_search(args: argparse.Namespace, settings: Settings) -> int:
         fail_under=args.fail_under,
         rankings=args.rankings,
     )
+
+
+def _settings() -> Settings:
+    """Settings from the environment; a bad value is one line naming its variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "NEWSFLOW_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise ConfigError(f"{name}: {str(first['msg']).removeprefix('Value error, ')}") from None
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import json
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from pipeline import kafka
 from pipeline import search as search_adapter
@@ -123,20 +126,39 @@ def worker(
     return 0
 
 
+def _terminal(fragment: str) -> str:
+    """A highlight of the read API (HTML-escaped, matches in <mark>) for a terminal: matches in «»."""
+    return html.unescape(fragment.replace("<mark>", "\u00ab").replace("</mark>", "\u00bb"))
+
+
 def search(settings: Settings, query: str, *, as_json: bool, size: int) -> int:
-    hits = search_adapter.search(search_adapter.client(settings), settings.index_alias, query, size=size)
+    """The read API's search (same query, ranking and expansion), printed; times in the newsroom's zone."""
+    from pipeline.api.backend import Backend
+    from pipeline.api.page import local_time
+    from pipeline.api.queries import SearchParams
+
+    try:
+        params = SearchParams(q=query, size=size)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid search: {exc.errors()[0]['msg']}") from None
+    backend = Backend(settings)
+    try:
+        result, _ = backend.search(params)
+    finally:
+        backend.close()
     if as_json:
-        print(json.dumps([hit["_source"] for hit in hits], ensure_ascii=False, indent=2))
+        print(json.dumps([hit.article.model_dump(mode="json") for hit in result.hits], ensure_ascii=False, indent=2))
         return 0
-    if not hits:
+    if not result.hits:
         print(f"no results for {query!r}")
-    for rank, hit in enumerate(hits, start=1):
-        doc = hit["_source"]
-        title = (hit.get("highlight", {}).get("title") or [doc["title"]])[0]
-        print(f"{rank}. {title}  [{doc['outlet']} / {doc['category']}] {doc.get('published_at') or ''}")
-        for snippet in hit.get("highlight", {}).get("body_text", []):
-            print(f"     … {snippet} …")
-        print(f"     {doc.get('url') or doc['id']}")
+    for rank, hit in enumerate(result.hits, start=1):
+        article = hit.article
+        title = _terminal(hit.highlights["title"][0]) if hit.highlights.get("title") else article.title
+        when = local_time(article.published_at, settings.zone) if article.published_at else "undated"
+        print(f"{rank}. {title}  [{article.outlet} / {article.category}] {when}")
+        for snippet in hit.highlights.get("body_text", [])[:2]:
+            print(f"     … {_terminal(snippet)} …")
+        print(f"     {article.url or article.id}")
     return 0
 
 

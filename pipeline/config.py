@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PIPELINE_VERSION = "0.1.0"
@@ -84,6 +85,13 @@ class Settings(BaseSettings):
     sitemap_max_files: int = Field(default=50, ge=1)
     sitemap_max_urls: int = Field(default=1000, ge=1)
 
+    # Search (read API, search page, `newsflow search`). The newsroom's time zone: `from`/`to` dates are
+    # its days and times are shown in it. Recency: at equal relevance the newer story ranks first; a
+    # story published now scores up to `search_recency_boost` more, halving every half-life (0: off).
+    timezone: str = "Asia/Shanghai"
+    search_recency_half_life_days: float = Field(default=7.0, ge=0)
+    search_recency_boost: float = Field(default=0.2, ge=0, le=10)
+
     # Maintenance DAG: fail its run when a consumer group lags more, or more items were dead-lettered in 24 h
     max_lag: int = Field(default=10_000, ge=0)
     max_recent_deadletters: int = Field(default=100, ge=0)
@@ -115,6 +123,19 @@ class Settings(BaseSettings):
     cluster_es_nodes: int = Field(default=3, ge=1, le=5)
     cluster_kafka_heap: str = "320m"
     cluster_es_heap: str = "448m"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name such as Asia/Shanghai or UTC") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def index_name(self) -> str:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from pipeline.api import page
 from pipeline.api.backend import Backend, EsFactory, Unavailable, UpstreamError, default_es_factory
 from pipeline.api.models import Facets, Health, Problem, SearchResult
-from pipeline.api.queries import SearchParams
+from pipeline.api.queries import InvalidSearch, SearchParams
 from pipeline.config import PIPELINE_VERSION, Settings
 from schemas.models import Article
 
@@ -91,6 +91,10 @@ def create_app(settings: Settings, es_factory: EsFactory = default_es_factory) -
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _problem(422, f"invalid request: {describe_errors(exc.errors())}")
 
+    @app.exception_handler(InvalidSearch)
+    async def _incoherent(_: Request, exc: InvalidSearch) -> JSONResponse:
+        return _problem(422, f"invalid request: {exc}")
+
     @app.exception_handler(Unavailable)
     async def _unavailable(_: Request, exc: Unavailable) -> JSONResponse:
         return _problem(503, str(exc))
@@ -128,18 +132,23 @@ def create_app(settings: Settings, es_factory: EsFactory = default_es_factory) -
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request) -> HTMLResponse:
         form = _form(request)
-        view = page.PageView(form=form)
-        status = 200
+
+        def show(**parts: Any) -> page.PageView:
+            return page.PageView(form=form, zone=settings.zone, **parts)
+
+        view, status = show(), 200
         try:
             params = _params_from(form)
             result, found_facets = backend.search(params, with_facets=True)
-            view = page.PageView(form=form, params=params, result=result, facets=found_facets)
+            view = show(params=params, result=result, facets=found_facets)
         except ValidationError as exc:
-            status, view = 422, page.PageView(form=form, error=f"Invalid search: {describe_errors(exc.errors())}")
+            status, view = 422, show(error=f"Invalid search: {describe_errors(exc.errors())}")
+        except InvalidSearch as exc:
+            status, view = 422, show(error=f"Invalid search: {exc}")
         except Unavailable as exc:
-            status, view = 503, page.PageView(form=form, error=f"Search is unavailable: {exc}")
+            status, view = 503, show(error=f"Search is unavailable: {exc}")
         except UpstreamError as exc:
-            status, view = 502, page.PageView(form=form, error=f"Search failed: {exc}")
+            status, view = 502, show(error=f"Search failed: {exc}")
         return HTMLResponse(
             page.render(view),
             status_code=status,

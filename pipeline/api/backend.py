@@ -55,6 +55,14 @@ class Backend:
         self._lock = threading.Lock()
 
     @property
+    def ranking(self) -> queries.Ranking:
+        return queries.Ranking(
+            zone=self.settings.zone,
+            recency_half_life_days=self.settings.search_recency_half_life_days,
+            recency_boost=self.settings.search_recency_boost,
+        )
+
+    @property
     def alias(self) -> str:
         return self.settings.index_alias
 
@@ -99,7 +107,7 @@ class Backend:
             ) from exc
 
     def search(self, params: queries.SearchParams, *, with_facets: bool = False) -> tuple[SearchResult, Facets | None]:
-        body = queries.search_body(params, with_facets=with_facets)
+        body = queries.search_body(params, self.ranking, with_facets=with_facets)
         response = self._call(lambda es: es.search(index=self.alias, body=body).body)
         result = self._articles(lambda: queries.read_search(response, params), "a document")
         facets = queries.read_facets(response["aggregations"]) if with_facets else None

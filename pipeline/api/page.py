@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from urllib.parse import urlencode, urlsplit
 
 from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
@@ -42,6 +43,13 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def local_time(moment: datetime, zone: tzinfo) -> str:
+    """A time as the newsroom reads it: `2022-05-05 10:39 +08:00` (minutes, with the zone's offset)."""
+    local = moment.astimezone(zone)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+
+
 @dataclass(frozen=True)
 class PageView:
     """What one rendering of the page shows. `form` holds the raw request values, to refill the form."""
@@ -51,6 +59,7 @@ class PageView:
     result: SearchResult | None = None
     facets: Facets | None = None
     error: str | None = None
+    zone: tzinfo = UTC  # the newsroom's: times are shown in it, `from`/`to` are its days
 
     def first(self, name: str) -> str:
         values = self.form.get(name) or [""]
@@ -97,12 +106,17 @@ def _form(view: PageView) -> str:
     )
 
 
-def _hit(hit: Hit, params: SearchParams) -> str:
+def _hit(hit: Hit, params: SearchParams, zone: tzinfo) -> str:
     article = hit.article
     title = (hit.highlights.get("title") or [_e(article.title)])[0]
     href = _safe_href(article.url) or f"/articles/{_e(article.id)}"
     fragments = hit.highlights.get("body_text") or hit.highlights.get("summary") or [_e(article.summary)]
-    when = article.published_at.strftime("%Y-%m-%d %H:%M UTC") if article.published_at else "undated"
+    when = (
+        f'<time datetime="{_e(article.published_at.astimezone(zone).isoformat())}">'
+        f"{_e(local_time(article.published_at, zone))}</time>"
+        if article.published_at
+        else "undated"
+    )
     lang = f' lang="{article.language}"' if _LANGUAGE.fullmatch(article.language) else ""
     tags = "".join(f'<a href="{_e(search_url(params, page=1, tag=tag))}">#{_e(tag)}</a>' for tag in article.tags)
     tags += "".join(
@@ -111,7 +125,7 @@ def _hit(hit: Hit, params: SearchParams) -> str:
     )
     return (
         f'<li class="hit"{lang}><h2><a href="{_e(href)}">{title}</a></h2>'
-        f'<p class="meta">{_e(article.outlet)} · {_e(article.category)} · {_e(when)} · '
+        f'<p class="meta">{_e(article.outlet)} · {_e(article.category)} · {when} · '
         f'<a href="/articles/{_e(article.id)}">JSON</a></p>'
         f'<p class="snippet">{" … ".join(fragments)}</p>' + (f'<p class="tags">{tags}</p>' if tags else "") + "</li>"
     )
@@ -150,7 +164,7 @@ def _results(view: PageView) -> str:
     last = first + len(result.hits) - 1
     order = "most relevant first" if result.query else "newest first"
     summary = f"{first}–{last} of {result.total} articles, {order}" if result.hits else f"{result.total} articles"
-    hits = "".join(_hit(hit, params) for hit in result.hits)
+    hits = "".join(_hit(hit, params, view.zone) for hit in result.hits)
     return f'<p class="summary">{_e(summary)}</p><ol class="hits">{hits}</ol>{_pages(result, params)}'
 
 

@@ -8,8 +8,9 @@ from a table and proven against the real cluster in tests/integration/test_api.p
 - `outlet` and `category` match any of their values, `tag` requires every given tag;
 - `ticker` matches any of its values, each read in any common form (`00388`, `0388.HK`, `600519`,
   `600519.SH`) by `normalize.tickers.normalize_ticker`, the normalizer's own rules;
-- `from` / `to` bound `published_at`: a date is a whole UTC day (`to` included), a time is exact,
-  and a time without an offset is taken as UTC;
+- `from` / `to` bound `published_at`: a date is a whole day in the newsroom's time zone (`to`
+  included), a time is exact, and a time without an offset is taken in that zone;
+- most relevant first, a newer story ahead of an older one at equal relevance (`Ranking`);
 - highlights come back between private-use sentinels, so escaping the text for HTML cannot touch them
   and only our own `<mark>` tags survive (`safe_highlight`).
 """
@@ -21,7 +22,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -63,16 +64,35 @@ class Bound:
         return self.at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def parse_bound(text: str, *, upper: bool) -> Bound:
-    """`2024-05-01` (a whole UTC day) or an ISO 8601 time (`2024-05-01T08:00:00+08:00`; no offset means UTC)."""
+class InvalidSearch(ValueError):
+    """Parameters that are valid one by one but not together (a 422 that says why)."""
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How a full-text search orders stories of equal relevance, and the zone its dates are days of.
+
+    Recency multiplies the relevance of a dated story by 1 + boost x 0.5^(age / half-life): at equal
+    relevance the newer story wins, while a clearly better match stays ahead of a newer, weaker one.
+    """
+
+    zone: tzinfo = UTC
+    recency_half_life_days: float = 7.0
+    recency_boost: float = 0.2
+
+
+def parse_bound(text: str, *, upper: bool, zone: tzinfo = UTC) -> Bound:
+    """`2024-05-01` (a whole day in `zone`) or an ISO 8601 time (`2024-05-01T08:00:00+08:00`; no offset:
+    the time in `zone`)."""
     try:
         if _DATE_ONLY.fullmatch(text):
             day = date.fromisoformat(text)
             if upper:  # up to the end of that day
-                return Bound(datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC), inclusive=False)
-            return Bound(datetime.combine(day, time(), tzinfo=UTC), inclusive=True)
+                end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+                return Bound(end.astimezone(UTC), inclusive=False)
+            return Bound(datetime.combine(day, time(), tzinfo=zone).astimezone(UTC), inclusive=True)
         moment = datetime.fromisoformat(text)
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = (moment.replace(tzinfo=zone) if moment.tzinfo is None else moment).astimezone(UTC)
     except (ValueError, OverflowError):
         raise ValueError(
             f"{text!r} is not a date: use YYYY-MM-DD or an ISO 8601 time such as 2024-05-01T08:00:00+08:00"
@@ -106,11 +126,17 @@ class SearchParams(BaseModel):
     from_: str | None = Field(
         default=None,
         alias="from",
-        description="Published at or after: YYYY-MM-DD (UTC day) or an ISO 8601 time (no offset: UTC).",
+        description=(
+            "Published at or after: YYYY-MM-DD (a day in the newsroom's time zone, NEWSFLOW_TIMEZONE) or an "
+            "ISO 8601 time (no offset: a time in that zone)."
+        ),
     )
     to: str | None = Field(
         default=None,
-        description="Published at or before: YYYY-MM-DD (that whole UTC day included) or an ISO 8601 time.",
+        description=(
+            "Published at or before: YYYY-MM-DD (that whole day in the newsroom's time zone included) or an "
+            "ISO 8601 time."
+        ),
     )
     page: int = Field(default=1, ge=1, description="1-based page number.")
     size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Results per page.")
@@ -144,9 +170,7 @@ class SearchParams(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> SearchParams:
-        lower, upper = self.lower_bound, self.upper_bound
-        if lower and upper and (lower.at > upper.at or (lower.at == upper.at and not upper.inclusive)):
-            raise ValueError(f"`from` ({self.from_}) is after `to` ({self.to})")
+        self.bounds(UTC)  # dates and times in one zone: out of order in one, out of order in all but rare mixes
         if self.page * self.size > MAX_RESULT_WINDOW:
             raise ValueError(
                 f"page {self.page} of size {self.size} goes beyond the first {MAX_RESULT_WINDOW} results; "
@@ -154,13 +178,14 @@ class SearchParams(BaseModel):
             )
         return self
 
-    @property
-    def lower_bound(self) -> Bound | None:
-        return parse_bound(self.from_, upper=False) if self.from_ else None
-
-    @property
-    def upper_bound(self) -> Bound | None:
-        return parse_bound(self.to, upper=True) if self.to else None
+    def bounds(self, zone: tzinfo) -> tuple[Bound | None, Bound | None]:
+        """The published_at range of `from` and `to`, their dates being days in `zone`; raises
+        InvalidSearch when `from` comes after `to`."""
+        lower = parse_bound(self.from_, upper=False, zone=zone) if self.from_ else None
+        upper = parse_bound(self.to, upper=True, zone=zone) if self.to else None
+        if lower and upper and (lower.at > upper.at or (lower.at == upper.at and not upper.inclusive)):
+            raise InvalidSearch(f"`from` ({self.from_}) is after `to` ({self.to})")
+        return lower, upper
 
     def query_items(self, *, page: int | None = None) -> list[tuple[str, str]]:
         """These parameters as query-string pairs (defaults left out), e.g. for pagination links."""
@@ -176,7 +201,7 @@ class SearchParams(BaseModel):
         return items
 
 
-def filter_clauses(params: SearchParams) -> list[dict[str, Any]]:
+def filter_clauses(params: SearchParams, zone: tzinfo = UTC) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = []
     if params.outlet:
         clauses.append({"terms": {"outlet": params.outlet}})
@@ -185,7 +210,7 @@ def filter_clauses(params: SearchParams) -> list[dict[str, Any]]:
     clauses.extend({"term": {"tags": tag}} for tag in params.tag)
     if params.ticker:
         clauses.append({"terms": {"tickers": params.ticker}})
-    lower, upper = params.lower_bound, params.upper_bound
+    lower, upper = params.bounds(zone)
     if lower or upper:
         bounds: dict[str, str] = {}
         if lower:
@@ -265,9 +290,34 @@ def facet_aggs() -> dict[str, Any]:
     }
 
 
-def search_body(params: SearchParams, *, with_facets: bool = False) -> dict[str, Any]:
-    """The `_search` body for one page of results (and, for the search page, the facets of the whole index)."""
-    filters = filter_clauses(params)
+def with_recency(query: dict[str, Any], ranking: Ranking) -> dict[str, Any]:
+    """`query` with its scores multiplied by 1 + boost x 0.5^(age / half-life) for dated stories."""
+    if ranking.recency_boost <= 0 or ranking.recency_half_life_days <= 0:
+        return query
+    minutes = max(1, round(ranking.recency_half_life_days * 24 * 60))
+    return {
+        "function_score": {
+            "query": query,
+            "functions": [
+                {"weight": 1},
+                {
+                    "filter": {"exists": {"field": "published_at"}},
+                    "exp": {"published_at": {"origin": "now", "scale": f"{minutes}m", "decay": 0.5}},
+                    "weight": ranking.recency_boost,
+                },
+            ],
+            "score_mode": "sum",
+            "boost_mode": "multiply",
+        }
+    }
+
+
+def search_body(params: SearchParams, ranking: Ranking | None = None, *, with_facets: bool = False) -> dict[str, Any]:
+    """The `_search` body for one page of results (and, for the search page, the facets of the whole index).
+
+    Raises InvalidSearch when `from` comes after `to` in the ranking's zone."""
+    ranking = ranking or Ranking()
+    filters = filter_clauses(params, ranking.zone)
     body: dict[str, Any] = {
         "from": (params.page - 1) * params.size,
         "size": params.size,
@@ -275,7 +325,7 @@ def search_body(params: SearchParams, *, with_facets: bool = False) -> dict[str,
     }
     newest_first: list[Any] = [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}]
     if params.q:
-        body["query"] = full_text_query(analyze_query(params.q), filters)
+        body["query"] = with_recency(full_text_query(analyze_query(params.q), filters), ranking)
         body["sort"] = ["_score", *newest_first]
         body["highlight"] = highlight_spec()
     else:

@@ -222,7 +222,7 @@ def test_filters(api: TestClient) -> None:
 def test_date_ranges(api: TestClient) -> None:
     cases = {
         "from=2024-01-01&to=2024-06-30": {"en-trade", "en-rates"},
-        "to=2024-06-10&from=2024-06-10": {"en-rates"},  # a date is the whole UTC day
+        "to=2024-06-10&from=2024-06-10": {"en-rates"},  # a date is a whole day of the newsroom (Asia/Shanghai)
         "to=2024-06-09&from=2024-06-01": set(),
         "from=2024-06-10T17:00:00%2B08:00&to=2024-06-30": {"en-rates"},  # 09:00 UTC, inclusive
         "from=2024-06-10T17:00:01%2B08:00&to=2024-06-30": set(),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from pipeline.api import page
 from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
@@ -13,6 +15,7 @@ from pipeline.api.queries import SearchParams
 from schemas.models import Article, SourceType
 
 HOSTILE = "<script>alert(1)</script>"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _article(**fields: Any) -> Article:
@@ -67,7 +70,28 @@ def test_page_declares_utf8_and_language_and_keeps_chinese_as_text() -> None:
     assert '<meta charset="utf-8">' in html and '<html lang="en">' in html
     assert '<li class="hit" lang="zh">' in html
     assert "广东8个跨境电商综试区方案同日出炉" in html
-    assert "21世纪经济报道 · 21shijijingjibaodao · 2024-05-01 08:30 UTC" in html
+    assert "21世纪经济报道 · 21shijijingjibaodao · " in html
+    assert '<time datetime="2024-05-01T08:30:00+00:00">2024-05-01 08:30 +00:00</time>' in html
+
+
+def test_times_are_shown_in_the_newsroom_zone_with_its_offset() -> None:
+    """A story published at 02:39 UTC on 2022-05-05 is 10:39 in Beijing."""
+    article = _article(published_at=datetime(2022, 5, 5, 2, 39, tzinfo=UTC))
+    view = dataclasses.replace(_view([Hit(id="a1", score=None, article=article)]), zone=BEIJING)
+    html = page.render(view)
+    assert '<time datetime="2022-05-05T10:39:00+08:00">2022-05-05 10:39 +08:00</time>' in html
+    assert "02:39" not in html
+    assert (
+        page.local_time(datetime(2022, 5, 4, 17, 0, tzinfo=UTC), ZoneInfo("Asia/Shanghai")) == "2022-05-05 01:00 +08:00"
+    )
+    assert (
+        page.local_time(datetime(2022, 1, 1, 12, 0, tzinfo=UTC), ZoneInfo("America/New_York"))
+        == "2022-01-01 07:00 -05:00"
+    )
+    assert (
+        page.local_time(datetime(2022, 7, 1, 12, 0, tzinfo=UTC), ZoneInfo("America/New_York"))
+        == "2022-07-01 08:00 -04:00"
+    )
 
 
 def test_hostile_document_values_are_escaped_and_script_links_dropped() -> None:

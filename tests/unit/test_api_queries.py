@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -116,18 +117,24 @@ def test_defaults_list_newest_first_everything() -> None:
     }
 
 
+def _relevance(body: dict[str, Any]) -> dict[str, Any]:
+    """The relevance query inside the recency wrapper."""
+    query: dict[str, Any] = body["query"]["function_score"]["query"]
+    return query
+
+
 def test_full_text_uses_cjk_over_title_summary_and_body_with_highlights() -> None:
     body = search_body(SearchParams(q="跨境电商综试区"))
-    (must,) = (way["multi_match"] for way in body["query"]["bool"]["must"][0]["bool"]["should"])
+    (must,) = (way["multi_match"] for way in _relevance(body)["bool"]["must"][0]["bool"]["should"])
     assert must["query"] == "跨境电商综试区"
     assert must["analyzer"] == "cjk"
     assert [field.split("^")[0] for field in must["fields"]] == ["title", "summary", "body_text"]
-    phrase = body["query"]["bool"]["should"][0]["multi_match"]
+    phrase = _relevance(body)["bool"]["should"][0]["multi_match"]
     assert (phrase["type"], phrase["query"]) == ("phrase", "跨境电商综试区")
     assert body["sort"] == ["_score", *NEWEST_FIRST]
     assert body["highlight"]["pre_tags"] == [PRE] and body["highlight"]["post_tags"] == [POST]
     assert set(body["highlight"]["fields"]) == {"title", "summary", "body_text"}
-    assert body["query"]["bool"]["filter"] == []
+    assert _relevance(body)["bool"]["filter"] == []
 
 
 def test_filters_and_dates_become_terms_and_a_utc_range() -> None:
@@ -160,7 +167,7 @@ def test_a_time_bound_is_inclusive_and_converted_to_utc() -> None:
 
 def test_filters_apply_to_full_text_too() -> None:
     body = search_body(SearchParams.model_validate({"q": "rates", "category": ["business"]}))
-    assert body["query"]["bool"]["filter"] == [{"terms": {"category": ["business"]}}]
+    assert _relevance(body)["bool"]["filter"] == [{"terms": {"category": ["business"]}}]
 
 
 @pytest.mark.parametrize(("page", "size", "offset"), [(1, 10, 0), (2, 10, 10), (3, 20, 40), (100, 100, 9900)])
@@ -321,7 +328,7 @@ def test_a_value_that_is_not_a_ticker_is_refused_with_the_forms_that_work(typed:
 
 def test_what_the_query_names_is_searched_in_every_way_of_writing_it() -> None:
     """`郑商所纯碱`: the query as typed, or (郑商所 or 郑州商品交易所 ... as a phrase) and 纯碱."""
-    ways = search_body(SearchParams(q="郑商所纯碱"))["query"]["bool"]["must"][0]["bool"]
+    ways = _relevance(search_body(SearchParams(q="郑商所纯碱")))["bool"]["must"][0]["bool"]
     assert ways["minimum_should_match"] == 1
     typed, named = ways["should"]
     assert typed["multi_match"]["query"] == "郑商所纯碱"
@@ -330,3 +337,56 @@ def test_what_the_query_names_is_searched_in_every_way_of_writing_it() -> None:
     assert {phrase["type"] for phrase in phrases} == {"phrase"}
     assert {"郑商所", "郑州商品交易所"} <= {phrase["query"] for phrase in phrases}
     assert rest["multi_match"]["query"] == "纯碱"
+
+
+def test_a_query_of_names_only_ranks_their_phrases_first() -> None:
+    """`深圳证券交易所`: its loose bigrams (shared with 上海证券交易所) only rank far below the names."""
+    relevance = _relevance(search_body(SearchParams(q="深圳证券交易所")))
+    loose, names = relevance["bool"]["must"][0]["bool"]["should"]
+    assert loose["multi_match"]["boost"] == queries.NAME_BIGRAMS_BOOST < 0.1
+    assert {"深交所", "深圳证券交易所"} <= {clause["multi_match"]["query"] for clause in names["bool"]["should"]}
+    assert relevance["bool"]["should"] == []  # no extra weight for the form as typed
+
+
+def test_recency_multiplies_relevance_by_one_plus_a_decaying_boost() -> None:
+    ranking = queries.Ranking(recency_half_life_days=1.5, recency_boost=0.3)
+    score = search_body(SearchParams(q="港交所"), ranking)["query"]["function_score"]
+    constant, decay = score["functions"]
+    assert constant == {"weight": 1} and (score["score_mode"], score["boost_mode"]) == ("sum", "multiply")
+    assert decay["filter"] == {"exists": {"field": "published_at"}} and decay["weight"] == 0.3
+    assert decay["exp"] == {"published_at": {"origin": "now", "scale": "2160m", "decay": 0.5}}
+
+
+@pytest.mark.parametrize("ranking", [queries.Ranking(recency_boost=0), queries.Ranking(recency_half_life_days=0)])
+def test_recency_can_be_switched_off(ranking: queries.Ranking) -> None:
+    body = search_body(SearchParams(q="港交所"), ranking)
+    assert "function_score" not in body["query"] and "bool" in body["query"]
+
+
+def test_listing_newest_first_has_no_recency_wrapper() -> None:
+    assert search_body(SearchParams(), queries.Ranking(recency_boost=1))["query"] == {"match_all": {}}
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def test_a_day_is_a_day_in_the_newsroom_zone() -> None:
+    """An editor in Beijing asking for 2022-05-05 gets 00:00 to 24:00 Beijing time (16:00 UTC the day before on)."""
+    params = SearchParams.model_validate({"from": "2022-05-05", "to": "2022-05-05"})
+    assert queries.filter_clauses(params, BEIJING) == [
+        {"range": {"published_at": {"gte": "2022-05-04T16:00:00.000Z", "lt": "2022-05-05T16:00:00.000Z"}}}
+    ]
+    assert parse_bound("2022-05-05T10:39", upper=False, zone=BEIJING) == Bound(
+        datetime(2022, 5, 5, 2, 39, tzinfo=UTC), inclusive=True
+    )
+    assert parse_bound("2022-05-05T10:39+00:00", upper=False, zone=BEIJING).at == datetime(
+        2022, 5, 5, 10, 39, tzinfo=UTC
+    )
+
+
+def test_from_after_to_in_the_newsroom_zone_is_refused() -> None:
+    """20:00 UTC on 05-05 is already 05-06 in Beijing: after the Beijing day 05-05 ends, not the UTC one."""
+    params = SearchParams.model_validate({"from": "2022-05-05T20:00:00Z", "to": "2022-05-05"})
+    assert queries.filter_clauses(params, UTC)
+    with pytest.raises(queries.InvalidSearch, match=r"`from` \(2022-05-05T20:00:00Z\) is after `to` \(2022-05-05\)"):
+        search_body(params, queries.Ranking(zone=BEIJING))
