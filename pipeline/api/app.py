@@ -140,7 +140,8 @@ def create_app(settings: Settings, es_factory: EsFactory = default_es_factory) -
         try:
             params = _params_from(form)
             result, found_facets = backend.search(params, with_facets=True)
-            view = show(params=params, result=result, facets=found_facets)
+            everything, matching = (found_facets.everything, found_facets.matching) if found_facets else (None, None)
+            view = show(params=params, result=result, facets=everything, matching=matching)
         except ValidationError as exc:
             status, view = 422, show(error=f"Invalid search: {describe_errors(exc.errors())}")
         except InvalidSearch as exc:

@@ -106,11 +106,13 @@ class Backend:
                 f"{what} in {self.alias!r} does not match the Article schema: {exc.error_count()} error(s)"
             ) from exc
 
-    def search(self, params: queries.SearchParams, *, with_facets: bool = False) -> tuple[SearchResult, Facets | None]:
+    def search(
+        self, params: queries.SearchParams, *, with_facets: bool = False
+    ) -> tuple[SearchResult, queries.PageFacets | None]:
         body = queries.search_body(params, self.ranking, with_facets=with_facets)
         response = self._call(lambda es: es.search(index=self.alias, body=body).body)
         result = self._articles(lambda: queries.read_search(response, params), "a document")
-        facets = queries.read_facets(response["aggregations"]) if with_facets else None
+        facets = queries.read_page_facets(response["aggregations"]) if with_facets else None
         return result, facets
 
     def facets(self) -> Facets:

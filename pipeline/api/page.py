@@ -1,5 +1,9 @@
 """The search page at `/`: plain server-rendered HTML, no scripts.
 
+Keyboard and screen readers first: native controls only, each with a label; a skip link to the
+results; facet values of the matching stories as links (a selected value links to its removal);
+times in the newsroom's zone with their offset, in `<time>` elements.
+
 Pure: a `PageView` in, a string out. Every value from the index or the request goes through `_e`
 (HTML escaping) or is a highlight already made safe by `queries.safe_highlight`; links to articles
 are only ever http(s). The page is served with a Content-Security-Policy that forbids scripts.
@@ -15,7 +19,7 @@ from datetime import UTC, datetime, tzinfo
 from urllib.parse import urlencode, urlsplit
 
 from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
-from pipeline.api.queries import SearchParams
+from pipeline.api.queries import FACET_FIELDS, SearchParams
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -36,7 +40,15 @@ ol.hits{list-style:none;padding:0}.hit{margin:0 0 1.2rem}.hit h2{font-size:1.1re
 mark{background:#fff3a3}.tags a{margin-right:.5rem}
 nav.pages a,nav.pages strong{margin-right:.5rem}
 footer{margin-top:2rem;font-size:.8rem;color:#777}
+.skip{position:absolute;left:-999rem}.skip:focus{position:static}
+a:focus-visible,input:focus-visible,select:focus-visible,button:focus-visible{outline:3px solid #1a5fb4;
+outline-offset:2px}
+aside.facets{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;font-size:.85rem;margin:0 0 1rem}
+aside.facets section{min-width:8rem}aside.facets h2{font-size:.85rem;margin:0;color:#555}
+aside.facets ul{list-style:none;margin:0;padding:0}aside.facets .count{color:#777}
 """
+FACET_LABELS = {"outlet": "Outlet", "category": "Category", "tag": "Tag", "ticker": "Ticker"}
+ADDITIVE_FACETS = frozenset({"tag"})  # every tag must match: a tag link adds one; other links choose one value
 
 
 def _e(value: object) -> str:
@@ -57,7 +69,8 @@ class PageView:
     form: Mapping[str, Sequence[str]] = field(default_factory=dict)
     params: SearchParams | None = None
     result: SearchResult | None = None
-    facets: Facets | None = None
+    facets: Facets | None = None  # every value of the index, for the filter lists
+    matching: Facets | None = None  # the most frequent values among the matching stories, as links
     error: str | None = None
     zone: tzinfo = UTC  # the newsroom's: times are shown in it, `from`/`to` are its days
 
@@ -66,9 +79,11 @@ class PageView:
         return values[0]
 
 
-def search_url(params: SearchParams, *, page: int | None = None, **changes: str) -> str:
-    """A link to `/` with these parameters; `changes` replace whole parameters (e.g. tag=…)."""
-    items = [(k, v) for k, v in params.query_items(page=page) if k not in changes] + list(changes.items())
+def search_url(params: SearchParams, *, page: int | None = None, **changes: str | Sequence[str]) -> str:
+    """A link to `/` with these parameters; `changes` replace whole parameters (tag=…, or tag=[…, …])."""
+    items = [(k, v) for k, v in params.query_items(page=page) if k not in changes]
+    for name, value in changes.items():
+        items += [(name, value)] if isinstance(value, str) else [(name, v) for v in value]
     return "/?" + urlencode(items) if items else "/"
 
 
@@ -91,6 +106,7 @@ def _select(name: str, label: str, options: Sequence[FacetValue], chosen: Sequen
 def _form(view: PageView) -> str:
     facets = view.facets or Facets(outlet=[], category=[], tag=[])
     size = view.first("size")
+    zone = getattr(view.zone, "key", None) or str(view.zone)
     return (
         '<form method="get" action="/" role="search">'
         f'<label>Search<input type="search" name="q" value="{_e(view.first("q"))}" '
@@ -99,11 +115,53 @@ def _form(view: PageView) -> str:
         + _select("category", "Category", facets.category, view.form.get("category", []))
         + _select("tag", "Tag", facets.tag, view.form.get("tag", []))
         + _select("ticker", "Ticker", facets.ticker, view.form.get("ticker", []))
-        + f'<label>From<input type="date" name="from" value="{_e(view.first("from"))}"></label>'
-        f'<label>To<input type="date" name="to" value="{_e(view.first("to"))}"></label>'
+        + f'<label>From ({_e(zone)})<input type="date" name="from" value="{_e(view.first("from"))}"></label>'
+        f'<label>To ({_e(zone)})<input type="date" name="to" value="{_e(view.first("to"))}"></label>'
         + (f'<input type="hidden" name="size" value="{_e(size)}">' if size else "")
         + "<button type=submit>Search</button></form>"
     )
+
+
+def _chosen(params: SearchParams, name: str) -> list[str]:
+    values: list[str] = getattr(params, name, [])
+    return values
+
+
+def _facet_item(params: SearchParams, name: str, option: FacetValue) -> str:
+    chosen = _chosen(params, name)
+    label = FACET_LABELS.get(name, name)
+    if option.value in chosen:
+        rest = [value for value in chosen if value != option.value]
+        remove = search_url(params, page=1, **{name: rest})
+        return (
+            f'<li><strong aria-current="true">{_e(option.value)}</strong> <span class="count">{option.count}</span> '
+            f'<a href="{_e(remove)}" aria-label="{_e(f"Remove the {label.lower()} filter {option.value}")}">×</a></li>'
+        )
+    narrowed = [*chosen, option.value] if name in ADDITIVE_FACETS else [option.value]
+    href = search_url(params, page=1, **{name: narrowed})
+    return (
+        f'<li><a href="{_e(href)}" aria-label="{_e(f"{label} {option.value}, {option.count} articles")}">'
+        f'{_e(option.value)}</a> <span class="count" aria-hidden="true">{option.count}</span></li>'
+    )
+
+
+def _facet_links(view: PageView) -> str:
+    """The values of each facet among the matching stories, as links that narrow the results."""
+    params, matching = view.params, view.matching
+    if params is None or matching is None:
+        return ""
+    sections: list[str] = []
+    for name in FACET_FIELDS:
+        options: list[FacetValue] = getattr(matching, name, [])
+        if not options:
+            continue
+        heading = f"facet-{name}"
+        items = "".join(_facet_item(params, name, option) for option in options)
+        sections.append(
+            f'<section aria-labelledby="{heading}"><h2 id="{heading}">{_e(FACET_LABELS.get(name, name))}</h2>'
+            f"<ul>{items}</ul></section>"
+        )
+    return f'<aside class="facets" aria-label="Narrow the results">{"".join(sections)}</aside>' if sections else ""
 
 
 def _hit(hit: Hit, params: SearchParams, zone: tzinfo) -> str:
@@ -159,13 +217,16 @@ def _results(view: PageView) -> str:
     if result is None or params is None:
         return ""
     if result.total == 0:
-        return '<p class="summary">No articles match.</p>'
+        return '<p class="summary" id="results" tabindex="-1">No articles match.</p>'
     first = (result.page - 1) * result.size + 1
     last = first + len(result.hits) - 1
     order = "most relevant first" if result.query else "newest first"
     summary = f"{first}–{last} of {result.total} articles, {order}" if result.hits else f"{result.total} articles"
     hits = "".join(_hit(hit, params, view.zone) for hit in result.hits)
-    return f'<p class="summary">{_e(summary)}</p><ol class="hits">{hits}</ol>{_pages(result, params)}'
+    return (
+        f'<p class="summary" id="results" tabindex="-1">{_e(summary)}</p>'
+        f'<ol class="hits" aria-label="Results">{hits}</ol>{_pages(result, params)}'
+    )
 
 
 def render(view: PageView) -> str:
@@ -175,9 +236,11 @@ def render(view: PageView) -> str:
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>"
-        '<header><h1><a href="/">newsflow search</a></h1></header><main>'
+        + ('<a class="skip" href="#results">Skip to the results</a>' if view.result and view.result.total else "")
+        + '<header><h1><a href="/">newsflow search</a></h1></header><main>'
         + _form(view)
         + error
+        + _facet_links(view)
         + _results(view)
         + '</main><footer>API: <a href="/docs">/docs</a> · <a href="/healthz">/healthz</a></footer></body></html>\n'
     )

@@ -40,6 +40,7 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window: from + size may not exceed it
 FACET_SIZE = 100
+MATCHING_FACET_SIZE = 10  # values per field among the matching stories, shown as links on the page
 
 SEARCH_FIELDS = ("title^3", "summary^2", "body_text")
 NAME_BIGRAMS_BOOST = 0.05  # a query of names only: its loose bigram match ranks below the names as phrases
@@ -282,12 +283,21 @@ def highlight_spec() -> dict[str, Any]:
     }
 
 
-def facet_aggs() -> dict[str, Any]:
+def facet_aggs(size: int = FACET_SIZE) -> dict[str, Any]:
     """Terms aggregations of every filterable field, most frequent first (ties by value, for stable output)."""
     return {
-        name: {"terms": {"field": field, "size": FACET_SIZE, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+        name: {"terms": {"field": field, "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
         for name, field in FACET_FIELDS.items()
     }
+
+
+@dataclass(frozen=True)
+class PageFacets:
+    """The search page's facets: every value of the index (the filter lists) and the most frequent values
+    among the matching stories (the links that narrow the results)."""
+
+    everything: Facets
+    matching: Facets
 
 
 def with_recency(query: dict[str, Any], ranking: Ranking) -> dict[str, Any]:
@@ -332,7 +342,10 @@ def search_body(params: SearchParams, ranking: Ranking | None = None, *, with_fa
         body["query"] = {"bool": {"filter": filters}} if filters else {"match_all": {}}
         body["sort"] = newest_first
     if with_facets:  # `global` ignores the query: the dropdowns list every value, not just the matching ones
-        body["aggs"] = {"facets": {"global": {}, "aggs": facet_aggs()}}
+        body["aggs"] = {
+            "facets": {"global": {}, "aggs": facet_aggs()},
+            "matching": {"filter": {"match_all": {}}, "aggs": facet_aggs(MATCHING_FACET_SIZE)},
+        }
     return body
 
 
@@ -370,6 +383,11 @@ def read_search(response: Mapping[str, Any], params: SearchParams) -> SearchResu
         pages=math.ceil(reachable / params.size),
         hits=[read_hit(hit) for hit in response["hits"]["hits"]],
     )
+
+
+def read_page_facets(aggregations: Mapping[str, Any]) -> PageFacets:
+    """Both sets of facets of a `search_body(..., with_facets=True)` answer."""
+    return PageFacets(everything=read_facets(aggregations["facets"]), matching=read_facets(aggregations["matching"]))
 
 
 def read_facets(aggregations: Mapping[str, Any]) -> Facets:

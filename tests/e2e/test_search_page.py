@@ -14,13 +14,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
@@ -210,3 +212,79 @@ def test_search_page_finds_chinese_with_highlights_and_filters(server: str, brow
     wait_for(browser, "the unqueried results", lambda d: "newest first" in d.find_element(By.TAG_NAME, "main").text)
     assert [h["title"] for h in _hits(browser)] == ["科创板开市五周年", "广州外贸新政出台"]
     assert re.search(r"2 articles", browser.find_element(By.CSS_SELECTOR, "p.summary").text)
+
+
+# Every control and link a keyboard reaches must have a name a screen reader can announce.
+_UNNAMED = """
+const named = (el) => (el.labels && el.labels.length > 0 && el.labels[0].textContent.trim())
+  || (el.getAttribute('aria-label') || '').trim() || (el.textContent || '').trim();
+return Array.from(document.querySelectorAll('a, button, select, input:not([type=hidden])'))
+  .filter((el) => !named(el)).map((el) => el.outerHTML);
+"""
+
+
+def _active(driver: WebDriver) -> dict[str, str]:
+    element = driver.switch_to.active_element
+    return {
+        "tag": element.tag_name,
+        "text": element.text,
+        "id": element.get_attribute("id") or "",
+        "name": element.get_attribute("name") or "",
+        "label": element.get_attribute("aria-label") or "",
+    }
+
+
+def _tab_to(
+    driver: WebDriver, wanted: Callable[[dict[str, str]], bool], *, limit: int = 60, backwards: bool = False
+) -> dict[str, str]:
+    """Press Tab (or Shift+Tab) until the focused element is the wanted one, as a keyboard user would."""
+    for _ in range(limit):
+        keys = ActionChains(driver)
+        (keys.key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT) if backwards else keys.send_keys(Keys.TAB))
+        keys.perform()
+        active = _active(driver)
+        if wanted(active):
+            return active
+    raise AssertionError(f"Tab never reached the element; last focused: {_active(driver)}")
+
+
+def test_search_page_by_keyboard_with_facet_links_labels_and_local_times(server: str, browser: WebDriver) -> None:
+    browser.get(server + "/")
+    wait_for(browser, "the query box", lambda d: d.find_elements(By.CSS_SELECTOR, "input[name=q]"))
+    assert _active(browser)["name"] == "q"  # the box has the focus: type and press Enter
+    ActionChains(browser).send_keys(QUERY, Keys.ENTER).perform()
+    wait_for(browser, "the results", lambda d: _summary(d) == "1–2 of 2 articles, most relevant first")
+    assert browser.execute_script(_UNNAMED) == []
+
+    # Times are the newsroom's (Asia/Shanghai): the stories were published at 08:00 UTC.
+    times = browser.find_elements(By.CSS_SELECTOR, "ol.hits .meta time")
+    assert [t.text for t in times] == ["2024-07-01 16:00 +08:00", "2024-07-02 16:00 +08:00"]
+    assert times[0].get_attribute("datetime") == "2024-07-01T16:00:00+08:00"
+    labels = [label.text for label in browser.find_elements(By.CSS_SELECTOR, "form[role=search] label")]
+    assert "From (Asia/Shanghai)" in labels[-2] and "To (Asia/Shanghai)" in labels[-1]
+
+    # The facets of the matching stories are links; reach one by keyboard and follow it.
+    outlets = browser.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=facet-outlet] a")
+    assert sorted(link.text for link in outlets) == ["21世纪经济报道", "证券时报"]
+    _tab_to(browser, lambda active: active["tag"] == "a" and active["text"] == "证券时报")
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_for(browser, "the outlet-filtered results", lambda d: _summary(d) == "1–1 of 1 articles, most relevant first")
+    assert "outlet=" in browser.current_url
+    (only,) = _hits(browser)
+    assert only["title"] == "广州外贸新政出台"
+    chosen = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby=facet-outlet] strong[aria-current=true]")
+    assert chosen.text == "证券时报"
+    screenshot(browser, "search-page-facet-link")
+
+    # The chosen value links to its removal, announced as such.
+    removal = _tab_to(browser, lambda active: active["label"].startswith("Remove the outlet filter"))
+    assert removal["label"] == "Remove the outlet filter 证券时报"
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_for(browser, "all results again", lambda d: _summary(d) == "1–2 of 2 articles, most relevant first")
+
+    # The skip link, first on the page, jumps over the form and the facets to the results.
+    assert _active(browser)["name"] == "q"  # the new page put the focus in the box again
+    skip = _tab_to(browser, lambda active: active["text"] == "Skip to the results", limit=3, backwards=True)
+    assert skip["tag"] == "a"
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_for(browser, "the focus on the results", lambda d: _active(d)["id"] == "results")

@@ -176,3 +176,65 @@ def test_an_error_view_refills_the_form_escaped() -> None:
     assert 'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in html
     assert 'name="from" value="2024-13-01"' in html
     assert "<script" not in html and '<ol class="hits">' not in html
+
+
+def _facet_view(**form: list[str]) -> page.PageView:
+    view = _view([Hit(id="a1", score=None, article=_article())], **form)
+    matching = Facets(
+        outlet=[FacetValue(value="21世纪经济报道", count=3), FacetValue(value="<b>Evil</b>", count=1)],
+        category=[FacetValue(value="21shijijingjibaodao", count=3)],
+        tag=[FacetValue(value="跨境电商", count=2), FacetValue(value="外贸", count=1)],
+    )
+    return dataclasses.replace(view, matching=matching)
+
+
+def _links(html: str, heading: str) -> dict[str, dict[str, list[str]]]:
+    """The facet section `heading`'s links: link text (or aria-label) -> its query parameters."""
+    section = re.search(rf'<section aria-labelledby="facet-{heading}">(.*?)</section>', html, re.DOTALL)
+    assert section is not None, heading
+    found = {}
+    for attributes, text in re.findall(r"<a ([^>]*)>(.*?)</a>", section.group(1)):
+        href = re.search(r'href="([^"]*)"', attributes)
+        label = re.search(r'aria-label="([^"]*)"', attributes)
+        assert href is not None and label is not None, attributes  # every link has a name a reader announces
+        found[text] = parse_qs(urlsplit(href.group(1).replace("&amp;", "&")).query)
+    return found
+
+
+def test_facet_values_of_the_matching_stories_are_links_that_narrow_the_results() -> None:
+    html = page.render(_facet_view(q=["跨境电商"], tag=["外贸"]))
+    assert '<aside class="facets" aria-label="Narrow the results">' in html
+    outlets = _links(html, "outlet")
+    assert outlets["21世纪经济报道"] == {"q": ["跨境电商"], "outlet": ["21世纪经济报道"], "tag": ["外贸"]}
+    assert "&lt;b&gt;Evil&lt;/b&gt;" in outlets  # escaped, never markup
+    tags = _links(html, "tag")
+    assert tags["跨境电商"]["tag"] == ["外贸", "跨境电商"]  # every tag must match: a tag link adds one
+    assert tags["×"] == {"q": ["跨境电商"]}  # the chosen tag links to its removal
+    assert '<strong aria-current="true">外贸</strong>' in html
+    assert 'aria-label="Remove the tag filter 外贸"' in html
+    assert 'aria-label="Outlet 21世纪经济报道, 3 articles"' in html
+
+
+def test_a_chosen_outlet_can_be_replaced_or_removed() -> None:
+    html = page.render(_facet_view(outlet=["21世纪经济报道"]))
+    outlets = _links(html, "outlet")
+    assert outlets["×"] == {}  # removing the only filter: the plain page
+    assert outlets["&lt;b&gt;Evil&lt;/b&gt;"] == {"outlet": ["<b>Evil</b>"]}  # another outlet replaces it
+
+
+def test_no_facet_links_without_matching_stories() -> None:
+    html = page.render(_view([]))
+    assert "<aside" not in html and "Skip to the results" not in html
+
+
+def test_every_control_has_a_label_and_a_skip_link_leads_to_the_results() -> None:
+    html = page.render(_facet_view(q=["x"]))
+    form = re.search(r"<form.*?</form>", html, re.DOTALL)
+    assert form is not None
+    labelled = re.findall(r"<label>[^<]+<(?:input|select)", form.group(0))
+    visible = [c for c in re.findall(r"<(input|select)\b([^>]*)>", form.group(0)) if 'type="hidden"' not in c[1]]
+    assert len(labelled) == len(visible) == 6  # query, outlet, category, tag, from, to: each inside its label
+    assert "<button type=submit>Search</button>" in form.group(0)
+    assert '<a class="skip" href="#results">Skip to the results</a>' in html
+    assert '<p class="summary" id="results" tabindex="-1">' in html
+    assert "From (UTC)" in html  # dates are days of the newsroom's zone, and the label says which

@@ -178,7 +178,10 @@ def test_pages_become_offsets(page: int, size: int, offset: int) -> None:
 
 def test_facets_are_global_terms_of_outlet_category_tags_and_tickers() -> None:
     aggs = search_body(SearchParams(q="x"), with_facets=True)["aggs"]
-    assert list(aggs) == ["facets"] and aggs["facets"]["global"] == {}
+    assert list(aggs) == ["facets", "matching"] and aggs["facets"]["global"] == {}
+    matching = aggs["matching"]  # in the query's scope: the values among the matching stories, for the links
+    assert matching["filter"] == {"match_all": {}}
+    assert {agg["terms"]["size"] for agg in matching["aggs"].values()} == {queries.MATCHING_FACET_SIZE}
     assert {name: agg["terms"]["field"] for name, agg in aggs["facets"]["aggs"].items()} == {
         "outlet": "outlet",
         "category": "category",
