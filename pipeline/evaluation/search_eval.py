@@ -16,12 +16,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from pipeline import search
 from pipeline.api.backend import Backend
+from pipeline.api.models import SearchResult
 from pipeline.api.queries import SearchParams
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
@@ -129,7 +130,13 @@ def _params(judgment: Judgment, size: int) -> SearchParams:
         raise ConfigError(f"query {judgment.id!r}: invalid filters: {exc.errors()[0]['msg']}") from None
 
 
-def run_queries(backend: Backend, judged: JudgmentSet, corpus: Corpus, *, k: int = CUTOFF) -> Evaluation:
+class Searcher(Protocol):
+    """What the evaluation needs of the read API's backend: its search."""
+
+    def search(self, params: SearchParams, *, with_facets: bool = False) -> tuple[SearchResult, object]: ...
+
+
+def run_queries(backend: Searcher, judged: JudgmentSet, corpus: Corpus, *, k: int = CUTOFF) -> Evaluation:
     """Every judged query through the read API's search; the scores of its first k results."""
     _check_names(judged, corpus)
     evaluation = Evaluation(documents=len(corpus.articles))
