@@ -31,6 +31,8 @@ _DESCRIPTION = """
 Read-only access to the newsflow article index (the Elasticsearch alias it is configured with).
 
 * `GET /search` — full-text search (Chinese and any other language) with filters, highlights and pages.
+  What a query names is also searched under its other names (上交所 finds 上海证券交易所, Fed finds
+  美联储, 00388 finds 港交所); `from`/`to` dates are days in the newsroom's time zone.
 * `GET /articles/{id}` — one article by id.
 * `GET /facets` — the values the filters accept, most frequent first.
 * `GET /healthz` — Elasticsearch reachable and the alias present.
@@ -105,7 +107,9 @@ def create_app(settings: Settings, es_factory: EsFactory = default_es_factory) -
 
     @app.get("/search", response_model=SearchResult, responses=_ERRORS, summary="Search articles")
     def search(params: Annotated[SearchParams, Query()]) -> SearchResult:
-        """Full text over title, summary and body (cjk analyzer), most relevant first; newest first without `q`."""
+        """Full text over title, summary and body (cjk analyzer), and every name of what the query names (the
+        finance alias list, stock codes in any form); most relevant first, newer first at equal relevance;
+        newest first without `q`."""
         result, _ = backend.search(params)
         return result
 
