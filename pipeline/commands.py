@@ -128,7 +128,8 @@ def worker(
 
 def _terminal(fragment: str) -> str:
     """A highlight of the read API (HTML-escaped, matches in <mark>) for a terminal: matches in «»."""
-    return html.unescape(fragment.replace("<mark>", "\u00ab").replace("</mark>", "\u00bb"))
+    marked = fragment.replace("<mark>", "\u00ab").replace("</mark>", "\u00bb")
+    return " ".join(html.unescape(marked).split())
 
 
 def search(settings: Settings, query: str, *, as_json: bool, size: int) -> int:
