@@ -22,6 +22,7 @@ from pipeline.api.backend import Backend, EsFactory, Unavailable, UpstreamError,
 from pipeline.api.models import Facets, Health, Problem, SearchResult
 from pipeline.api.queries import InvalidSearch, SearchParams
 from pipeline.config import PIPELINE_VERSION, Settings
+from pipeline.lexicon.query import analyze_query
 from schemas.models import Article
 
 MAX_ID_CHARS = 256
@@ -79,6 +80,7 @@ def create_app(settings: Settings, es_factory: EsFactory = default_es_factory) -
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        analyze_query("港交所 00388")  # loads the segmenter's dictionary and the alias list before the first query
         yield
         backend.close()
 

@@ -255,13 +255,14 @@ def full_text_query(query: AnalyzedQuery, filters: list[dict[str, Any]]) -> dict
     write the name apart (美国2年期国债收益率 for 美国国债收益率).
     """
     free_text = not query.mentions or bool(query.rest)
-    ways = [_text_match(query.text, 1.0 if free_text else NAME_BIGRAMS_BOOST)]
+    # What the editor quoted must match exactly: no loose match of the whole query then.
+    ways = [] if query.literal else [_text_match(query.text, 1.0 if free_text else NAME_BIGRAMS_BOOST)]
     if query.mentions:
         named = [_mention_match(mention) for mention in query.mentions]
         if query.rest:
             named.append(_text_match(query.rest))
         ways.append({"bool": {"must": named}} if len(named) > 1 else named[0])
-    boosts = [_phrase(query.text)] if free_text else []
+    boosts = [_phrase(query.text)] if free_text and not query.literal else []
     return {
         "bool": {
             "must": [{"bool": {"should": ways, "minimum_should_match": 1}}],

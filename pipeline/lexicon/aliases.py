@@ -41,13 +41,15 @@ class Group:
 
 @dataclass(frozen=True)
 class Mention:
-    """A span of the query that names something: its variants are searched in its place."""
+    """A span of the query that names something: its variants are searched in its place. A `literal`
+    mention (quoted by the editor) is searched exactly as written, without other names."""
 
     start: int
     end: int
     text: str
     group: Group | None = None
     ticker: Ticker | None = None
+    literal: bool = False
 
     @property
     def variants(self) -> tuple[str, ...]:

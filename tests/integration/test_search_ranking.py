@@ -5,6 +5,7 @@
   the page and `newsflow search` show that story at 10:39 +08:00, the API keeps ISO 8601 times.
 - At equal relevance a newer story ranks first; a title match ranks above a body mention, even an
   older one above a newer one; recency is settable and can be switched off.
+- A name is found under its other names (工行 finds 中国工商银行 and 1398.HK) unless the editor quotes it.
 """
 
 from __future__ import annotations
@@ -64,12 +65,20 @@ RANKED_STORIES = [
 ]
 
 
+NAMED_STORIES = [
+    _story("short-name", "工行发布年报", "工行今日发布年度报告。", datetime(2021, 3, 1, tzinfo=UTC)),
+    _story("full-name", "中国工商银行发布年报", "中国工商银行今日发布年度报告。", datetime(2021, 3, 2, tzinfo=UTC)),
+    _story("code-only", "券商上调目标价", "中金上调(1398.HK)目标价至6港元。", datetime(2021, 3, 3, tzinfo=UTC)),
+]
+STORIES = DAY_STORIES + RANKED_STORIES + NAMED_STORIES
+
+
 @pytest.fixture
 def indexed(isolated: Settings) -> Iterator[Settings]:
     es = search.client(isolated)
     search.ensure_index(es, isolated)
-    written = search.bulk_index(es, DAY_STORIES + RANKED_STORIES, isolated.index_alias)
-    assert (written.ok, written.dead) == (len(DAY_STORIES) + len(RANKED_STORIES), [])
+    written = search.bulk_index(es, STORIES, isolated.index_alias)
+    assert (written.ok, written.dead) == (len(STORIES), [])
     es.indices.refresh(index=isolated.index_alias)
     es.close()
     yield isolated
@@ -129,3 +138,16 @@ def test_recent_first_at_equal_relevance_and_titles_before_body_mentions(indexed
         scores = {hit["id"]: hit["score"] for hit in api.get("/search", params={"q": "央行降准"}).json()["hits"]}
         assert scores["same-new"] == pytest.approx(scores["same-old"])  # only the date tells them apart
         assert _ids(api, q="央行降准")[:2] == ["same-new", "same-old"]  # ties: newest first
+
+
+def test_names_are_found_under_their_other_names_unless_quoted(indexed: Settings) -> None:
+    with _client(indexed) as api:
+        every = {"short-name", "full-name", "code-only"}
+        assert set(_ids(api, q="工行")) == every
+        assert set(_ids(api, q="01398")) == every
+        assert set(_ids(api, q="ICBC")) == every
+        assert set(_ids(api, q='"工行"')) == {"short-name"}
+        assert set(_ids(api, q="“中国工商银行”")) == {"full-name"}
+        marked = api.get("/search", params={"q": "工行"}).json()["hits"]
+        full = next(hit for hit in marked if hit["id"] == "full-name")
+        assert "<mark>中国工商银行</mark>" in full["highlights"]["title"][0]  # the other name is highlighted

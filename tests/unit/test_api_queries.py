@@ -393,3 +393,12 @@ def test_from_after_to_in_the_newsroom_zone_is_refused() -> None:
     assert queries.filter_clauses(params, UTC)
     with pytest.raises(queries.InvalidSearch, match=r"`from` \(2022-05-05T20:00:00Z\) is after `to` \(2022-05-05\)"):
         search_body(params, queries.Ranking(zone=BEIJING))
+
+
+def test_a_quoted_query_is_matched_exactly() -> None:
+    """`"港交所"`: only that phrase (no other names, no loose bigrams, no boost for the typed form)."""
+    relevance = _relevance(search_body(SearchParams(q='"港交所"')))
+    (way,) = relevance["bool"]["must"][0]["bool"]["should"]
+    (phrase,) = way["bool"]["should"]
+    assert (phrase["multi_match"]["type"], phrase["multi_match"]["query"]) == ("phrase", "港交所")
+    assert relevance["bool"]["should"] == []

@@ -129,3 +129,19 @@ def test_mentions_carry_every_way_of_writing_them() -> None:
     (fed,) = analyze_query("Fed").mentions
     assert "美联储" in fed.variants and fed.tickers == ()
     assert analyze_query("长城汽车 601633.SH").tickers == ("601633.SH", "2333.HK")
+
+
+@pytest.mark.parametrize("quoted", ['"港交所"', "“港交所”", "「港交所」"])
+def test_what_the_editor_quotes_is_taken_literally(quoted: str) -> None:
+    (mention,) = analyze_query(quoted).mentions
+    assert (mention.text, mention.variants, mention.literal, mention.tickers) == ("港交所", ("港交所",), True, ())
+    assert analyze_query(quoted).literal
+
+
+def test_quotes_leave_the_rest_of_the_query_expanded() -> None:
+    analyzed = analyze_query('"港交所" 上交所 目标价')
+    literal, named = analyzed.mentions
+    assert (literal.text, literal.literal) == ("港交所", True)
+    assert named.text == "上交所" and "上海证券交易所" in named.variants and not named.literal
+    assert analyzed.rest == "目标价"
+    assert not analyze_query("港交所").literal and analyze_query('""').mentions == ()
