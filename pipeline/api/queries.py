@@ -241,8 +241,12 @@ def _phrase(text: str) -> dict[str, Any]:
 
 
 def _mention_match(mention: Mention) -> dict[str, Any]:
-    """Any way of writing what the query names, as a phrase (a name, a short name, a stock code)."""
-    return {"bool": {"should": [_phrase(variant) for variant in mention.variants], "minimum_should_match": 1}}
+    """Any way of writing what the query names, as a phrase (a name, a short name, a stock code), and
+    its stock codes among the articles' `tickers` (codes read from quote links the text may not print)."""
+    ways = [_phrase(variant) for variant in mention.variants]
+    if mention.tickers:
+        ways.append({"terms": {"tickers": list(mention.tickers)}})
+    return {"bool": {"should": ways, "minimum_should_match": 1}}
 
 
 def full_text_query(query: AnalyzedQuery, filters: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,13 +1,12 @@
-"""Stock codes as editors type them and as news prints them.
+"""Stock codes in a query, and the forms news prints them in.
 
-A code is recognized in any common form and reduced to one normal form:
-- Hong Kong: `00388`, `0388.HK`, `00388.HK`, `388.HK`, `HK0388`, `HK.00388` -> `0388.HK` (four digits at least);
-- mainland A shares: `600519`, `600519.SH`, `600519.SS`, `SH600519`, `sh.600519` -> `600519.SH`, the exchange taken
-  from the suffix or prefix, else from the first digits (6 and 9: Shanghai, 0, 2 and 3: Shenzhen, 4 and 8: Beijing);
-- US listings: `INTC.O`, `TSLA.OQ`, `CS.N` -> `INTC.O` (the exchange suffix kept, upper case).
-A bare five-digit number is a Hong Kong code only when it starts with 0 (`00388`); bare four-digit numbers
-(`2021`, `0388`) and bare letters (`FDA`) are never taken for codes: too many are not.
-`forms` lists how the code appears in news text, for matching the text it was printed in.
+A query may hold a code in any common form (`00388`, `0388.HK`, `00388.HK`, `388.HK`, `HK0388`;
+`600519`, `600519.SH`, `600519.SS`, `sh600519`; `INTC.O`, `NIO.N`, `AAPL.US`). `find_tickers` finds
+such spans and reads each into one normal form (`0388.HK`, `600519.SH`, `INTC.US`: the convention of
+the articles' `tickers`), so a query's code and an article's `tickers` agree. A bare number that could
+be a year or an amount (`2021`, `0388`), and bare letters (`FDA`), are not taken for codes.
+`Ticker.forms` lists how news prints a code, to find the stories that print it without a `tickers`
+entry (`港交所(00388.HK)` and `(0388.HK)` both hold the token 0388 or 00388 for the cjk analyzer).
 """
 
 from __future__ import annotations
@@ -15,85 +14,96 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_BOUNDARY_BEFORE = r"(?<![A-Za-z0-9.])"
-_BOUNDARY_AFTER = r"(?![A-Za-z0-9])"
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (market, re.compile(_BOUNDARY_BEFORE + pattern + _BOUNDARY_AFTER, re.IGNORECASE))
-    for market, pattern in (
-        ("HK", r"(?P<code>\d{1,5})\.HK"),
-        ("HK", r"HK\.?(?P<code>\d{4,5})"),
-        ("A", r"(?P<code>\d{6})\.(?P<exchange>SH|SS|SZ|BJ)"),
-        ("A", r"(?P<exchange>SH|SZ|BJ)\.?(?P<code>\d{6})"),
-        ("US", r"(?P<code>[A-Z]{1,5})\.(?P<exchange>OQ|O|N|A)"),
-        ("A", r"(?P<code>\d{6})"),
-        ("HK", r"(?P<code>0\d{4})"),
+_BEFORE = r"(?<![A-Za-z0-9.])"
+_AFTER = r"(?![A-Za-z0-9])"
+# Candidate spans, most specific first; each is then read by the normalizer's normalize_ticker.
+_CANDIDATES = tuple(
+    re.compile(_BEFORE + pattern + _AFTER, re.IGNORECASE)
+    for pattern in (
+        r"\d{1,5}\.HK",
+        r"HK\.?\d{4,5}",
+        r"\d{6}\.(?:SH|SS|SZ|BJ)",
+        r"(?:SH|SZ|BJ)\.?\d{6}",
+        r"[A-Z]{1,5}\.(?:OQ|O|N|A|US)",
+        r"\d{6}",
+        r"0\d{4}",
     )
 )
-_A_EXCHANGES = {"SS": "SH", "SH": "SH", "SZ": "SZ", "BJ": "BJ"}
+_US_SUFFIXES = ("O", "OQ", "N", "A", "US")
+_A_SHARE_MARKETS = {"6": "SH", "9": "SH", "5": "SH", "0": "SZ", "2": "SZ", "3": "SZ", "1": "SZ", "4": "BJ", "8": "BJ"}
+_READ = re.compile(
+    r"(?P<prefix>SH|SS|SZ|BJ|HK)?[.:]?(?P<code>\d{1,6}|[A-Z]{1,5})(?:\.(?P<suffix>SH|SS|SZ|BJ|HK|OQ|O|N|A|US))?",
+    re.IGNORECASE,
+)
+
+
+def _normal_form(text: str) -> str | None:
+    """`0388.HK`, `600519.SH`, `INTC.US`: the normal form of one code, the normalizer's convention."""
+    match = _READ.fullmatch(text.strip())
+    if match is None:
+        return None
+    code = match["code"].upper()
+    marker = (match["prefix"] or match["suffix"] or "").upper()
+    if match["prefix"] and match["suffix"]:
+        return None
+    if marker == "HK" or (not marker and code.isdigit() and len(code) == 5 and code.startswith("0")):
+        number = int(code) if code.isdigit() else 0
+        return f"{number:04d}.HK" if 0 < number < 100_000 else None
+    if marker in _US_SUFFIXES:
+        return f"{code}.US" if code.isalpha() else None
+    if code.isdigit() and len(code) == 6:
+        market = {"SS": "SH"}.get(marker, marker) or _A_SHARE_MARKETS.get(code[0])
+        return f"{code}.{market}" if market else None
+    return None
 
 
 @dataclass(frozen=True, order=True)
 class Ticker:
-    code: str  # digits (HK: at least four; A shares: six) or letters (US)
-    exchange: str  # HK, SH, SZ, BJ, or a US suffix (O, OQ, N, A)
+    code: str  # digits (Hong Kong: at least four; A shares: six) or a US symbol
+    market: str  # HK, SH, SZ, BJ or US
+
+    @classmethod
+    def parse(cls, text: str) -> Ticker | None:
+        """The ticker of one code written in one of the forms `find_tickers` reads, or None."""
+        normal = _normal_form(text)
+        if normal is None:
+            return None
+        code, _, market = normal.rpartition(".")
+        return cls(code, market)
 
     @property
     def normalized(self) -> str:
-        return f"{self.code}.{self.exchange}"
+        return f"{self.code}.{self.market}"
 
     @property
     def forms(self) -> tuple[str, ...]:
         """How news prints this code (`港交所(00388.HK)`, `(0388.HK)`, `贵州茅台(600519)`, `英特尔(INTC.O)`)."""
-        if self.exchange == "HK":
+        if self.market == "HK":
             return tuple(dict.fromkeys((self.code.zfill(5), self.code)))
         if self.code.isdigit():
             return (self.code,)
         # A bare symbol of one or two letters (C, MS, LI) is too often something else to be matched alone.
         bare = (self.code,) if len(self.code) >= 3 else ()
-        return (*bare, *(f"{self.code}.{suffix}" for suffix in ("O", "OQ", "N", "A")))
-
-
-def _a_exchange(code: str) -> str | None:
-    if code[0] in "69":
-        return "SH"
-    if code[0] in "023":
-        return "SZ"
-    if code[0] in "48":
-        return "BJ"
-    return None
-
-
-def _ticker(market: str, match: re.Match[str]) -> Ticker | None:
-    code = match.group("code")
-    if market == "HK":
-        digits = code.lstrip("0")
-        return Ticker(digits.zfill(4), "HK") if digits else None
-    if market == "US":
-        return Ticker(code.upper(), match.group("exchange").upper())
-    given = match.groupdict().get("exchange")
-    exchange = _A_EXCHANGES[given.upper()] if given else _a_exchange(code)
-    return Ticker(code, exchange) if exchange else None
+        return (*bare, *(f"{self.code}.{suffix}" for suffix in _US_SUFFIXES))
 
 
 def normalize_ticker(text: str) -> str | None:
-    """The normal form of a code written alone (`00388` -> `0388.HK`), or None if it is not one."""
-    found = find_tickers(text.strip())
-    if len(found) == 1 and found[0][:2] == (0, len(text.strip())):
-        return found[0][2].normalized
-    return None
+    """The normal form of a code written alone in one of the forms `find_tickers` reads (`00388` ->
+    `0388.HK`), or None: unlike the filter parameter's reading, a word (`Chalco`) is never a code here."""
+    text = text.strip()
+    found = find_tickers(text)
+    return found[0][2].normalized if len(found) == 1 and found[0][:2] == (0, len(text)) else None
 
 
 def find_tickers(text: str) -> list[tuple[int, int, Ticker]]:
     """Every code in `text`: (start, end, ticker), left to right, never overlapping."""
     found: list[tuple[int, int, Ticker]] = []
-    taken: list[tuple[int, int]] = []
-    for market, pattern in _PATTERNS:
+    for pattern in _CANDIDATES:
         for match in pattern.finditer(text):
             start, end = match.span()
-            if any(start < e and s < end for s, e in taken):
+            if any(start < e and s < end for s, e, _ in found):
                 continue
-            ticker = _ticker(market, match)
+            ticker = Ticker.parse(match.group(0))
             if ticker is not None:
                 found.append((start, end, ticker))
-                taken.append((start, end))
     return sorted(found)

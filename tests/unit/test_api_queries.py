@@ -402,3 +402,12 @@ def test_a_quoted_query_is_matched_exactly() -> None:
     (phrase,) = way["bool"]["should"]
     assert (phrase["multi_match"]["type"], phrase["multi_match"]["query"]) == ("phrase", "港交所")
     assert relevance["bool"]["should"] == []
+
+
+def test_a_stock_code_is_also_looked_up_in_the_tickers_field() -> None:
+    """`00388`: its printed forms and the company's names as phrases, or the code among `tickers`."""
+    relevance = _relevance(search_body(SearchParams(q="00388")))
+    _, names = relevance["bool"]["must"][0]["bool"]["should"]
+    clauses = names["bool"]["should"]
+    assert {"terms": {"tickers": ["0388.HK"]}} in clauses
+    assert {"00388", "0388", "港交所"} <= {c["multi_match"]["query"] for c in clauses if "multi_match" in c}

@@ -29,16 +29,19 @@ from pipeline.lexicon.tickers import Ticker, find_tickers, normalize_ticker
         ("300209.SZ", "300209.SZ"),
         ("830799", "830799.BJ"),
         ("688981", "688981.SH"),
-        ("INTC.O", "INTC.O"),
-        ("tsla.oq", "TSLA.OQ"),
-        ("CS.N", "CS.N"),
+        ("INTC.O", "INTC.US"),
+        ("tsla.oq", "TSLA.US"),
+        ("CS.N", "CS.US"),
+        ("NIO.US", "NIO.US"),
     ],
 )
 def test_tickers_in_every_common_form(typed: str, normal: str) -> None:
     assert normalize_ticker(typed) == normal
 
 
-@pytest.mark.parametrize("text", ["2021", "0388", "12345", "1234567", "FDA", "INTC", "00000", "100000亿", "1.5%", ""])
+@pytest.mark.parametrize(
+    "text", ["2021", "0388", "12345", "1234567", "FDA", "INTC", "Chalco", "00000", "100000亿", "1.5%", ""]
+)
 def test_numbers_and_words_are_not_tickers(text: str) -> None:
     assert normalize_ticker(text) is None
 
@@ -48,7 +51,7 @@ def test_tickers_found_inside_text() -> None:
     assert [(text[start:end], ticker.normalized) for start, end, ticker in find_tickers(text)] == [
         ("00388.HK", "0388.HK"),
         ("600519", "600519.SH"),
-        ("INTC.O", "INTC.O"),
+        ("INTC.O", "INTC.US"),
     ]
     assert find_tickers("ABC600519") == [] and find_tickers("6005190") == []
 
@@ -57,8 +60,8 @@ def test_printed_forms() -> None:
     assert Ticker("0388", "HK").forms == ("00388", "0388")
     assert Ticker("9988", "HK").forms == ("09988", "9988")
     assert Ticker("600519", "SH").forms == ("600519",)
-    assert Ticker("INTC", "O").forms[:2] == ("INTC", "INTC.O")
-    assert "MS" not in Ticker("MS", "N").forms  # too short to match alone
+    assert Ticker("INTC", "US").forms[:2] == ("INTC", "INTC.O")
+    assert "MS" not in Ticker("MS", "US").forms  # too short to match alone
 
 
 def test_the_bundled_list_loads_and_groups_names_and_codes() -> None:
