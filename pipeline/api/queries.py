@@ -28,9 +28,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
-from pipeline.normalize.tickers import normalize_ticker
 from pipeline.lexicon.aliases import Mention
 from pipeline.lexicon.query import AnalyzedQuery, analyze_query
+from pipeline.normalize.tickers import normalize_ticker
 from schemas.models import Article
 
 MAX_QUERY_CHARS = 200

@@ -1,10 +1,11 @@
 """Stock codes in a query, and the forms news prints them in.
 
-A query may hold a code in any common form (`00388`, `0388.HK`, `00388.HK`, `388.HK`, `HK0388`;
-`600519`, `600519.SH`, `600519.SS`, `sh600519`; `INTC.O`, `NIO.N`, `AAPL.US`). `find_tickers` finds
-such spans and reads each into one normal form (`0388.HK`, `600519.SH`, `INTC.US`: the convention of
-the articles' `tickers`), so a query's code and an article's `tickers` agree. A bare number that could
-be a year or an amount (`2021`, `0388`), and bare letters (`FDA`), are not taken for codes.
+A query may hold a code in any common form (`00388`, `0388`, `0388.HK`, `00388.HK`, `388.HK`,
+`HK0388`; `600519`, `600519.SH`, `600519.SS`, `sh600519`; `INTC.O`, `NIO.N`, `AAPL.US`). `find_tickers`
+finds such spans and reads each with the normalizer's own `normalize.tickers.normalize_ticker` (one
+normal form: `0388.HK`, `600519.SH`, `INTC.US`), so a query's code and an article's `tickers` agree.
+Only spans shaped like codes are read: a number that could be a year or an amount (`2021`, `388`)
+and a word (`FDA`, `Chalco`, which the reader of a lone typed code would take for CHALC.O) are not.
 `Ticker.forms` lists how news prints a code, to find the stories that print it without a `tickers`
 entry (`港交所(00388.HK)` and `(0388.HK)` both hold the token 0388 or 00388 for the cjk analyzer).
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from pipeline.normalize.tickers import normalize_ticker as _normal_form
 
 _BEFORE = r"(?<![A-Za-z0-9.])"
 _AFTER = r"(?![A-Za-z0-9])"
@@ -26,35 +29,10 @@ _CANDIDATES = tuple(
         r"(?:SH|SZ|BJ)\.?\d{6}",
         r"[A-Z]{1,5}\.(?:OQ|O|N|A|US)",
         r"\d{6}",
-        r"0\d{4}",
+        r"0\d{3,4}",
     )
 )
 _US_SUFFIXES = ("O", "OQ", "N", "A", "US")
-_A_SHARE_MARKETS = {"6": "SH", "9": "SH", "5": "SH", "0": "SZ", "2": "SZ", "3": "SZ", "1": "SZ", "4": "BJ", "8": "BJ"}
-_READ = re.compile(
-    r"(?P<prefix>SH|SS|SZ|BJ|HK)?[.:]?(?P<code>\d{1,6}|[A-Z]{1,5})(?:\.(?P<suffix>SH|SS|SZ|BJ|HK|OQ|O|N|A|US))?",
-    re.IGNORECASE,
-)
-
-
-def _normal_form(text: str) -> str | None:
-    """`0388.HK`, `600519.SH`, `INTC.US`: the normal form of one code, the normalizer's convention."""
-    match = _READ.fullmatch(text.strip())
-    if match is None:
-        return None
-    code = match["code"].upper()
-    marker = (match["prefix"] or match["suffix"] or "").upper()
-    if match["prefix"] and match["suffix"]:
-        return None
-    if marker == "HK" or (not marker and code.isdigit() and len(code) == 5 and code.startswith("0")):
-        number = int(code) if code.isdigit() else 0
-        return f"{number:04d}.HK" if 0 < number < 100_000 else None
-    if marker in _US_SUFFIXES:
-        return f"{code}.US" if code.isalpha() else None
-    if code.isdigit() and len(code) == 6:
-        market = {"SS": "SH"}.get(marker, marker) or _A_SHARE_MARKETS.get(code[0])
-        return f"{code}.{market}" if market else None
-    return None
 
 
 @dataclass(frozen=True, order=True)

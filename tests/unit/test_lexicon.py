@@ -13,6 +13,7 @@ from pipeline.lexicon.tickers import Ticker, find_tickers, normalize_ticker
     ("typed", "normal"),
     [
         ("00388", "0388.HK"),
+        ("0388", "0388.HK"),
         ("0388.HK", "0388.HK"),
         ("00388.HK", "0388.HK"),
         ("388.HK", "0388.HK"),
@@ -40,7 +41,7 @@ def test_tickers_in_every_common_form(typed: str, normal: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["2021", "0388", "12345", "1234567", "FDA", "INTC", "Chalco", "00000", "100000亿", "1.5%", ""]
+    "text", ["2021", "388", "12345", "1234567", "FDA", "INTC", "Chalco", "00000", "100000亿", "1.5%", ""]
 )
 def test_numbers_and_words_are_not_tickers(text: str) -> None:
     assert normalize_ticker(text) is None
