@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from pipeline.lexicon.tickers import Ticker, find_tickers, normalize_ticker
@@ -77,13 +77,27 @@ def _key(name: str) -> str:
 class Lexicon:
     groups: tuple[Group, ...]
 
+    @cached_property
+    def _index(self) -> tuple[dict[str, Group], dict[str, Group], tuple[int, ...]]:
+        """Groups by name key and by normal code, and the name lengths, longest first (built once)."""
+        names: dict[str, Group] = {}
+        codes: dict[str, Group] = {}
+        for group in self.groups:
+            for name in group.names:
+                names[_key(name)] = group
+            for ticker in group.tickers:
+                codes[ticker.normalized] = group
+                if not ticker.code.isdigit() and ticker.code in ticker.forms:  # INTC for INTC.US, not MS for MS.US
+                    names.setdefault(ticker.code, group)
+        return names, codes, tuple(sorted({len(name) for name in names}, reverse=True))
+
     @property
     def _names(self) -> dict[str, Group]:
-        return _index(self)[0]
+        return self._index[0]
 
     @property
     def _codes(self) -> dict[str, Group]:
-        return _index(self)[1]
+        return self._index[1]
 
     def group_of(self, name: str) -> Group | None:
         """The group a name (or a stock code in any form) belongs to."""
@@ -107,16 +121,18 @@ class Lexicon:
         return sorted(found, key=lambda mention: mention.start)
 
     def _names_in(self, query: str, boundaries: Collection[int], taken: set[int]) -> Iterator[Mention]:
-        names, lengths = self._names, _index(self)[2]
+        names, _, lengths = self._index
         i = 0
         while i < len(query):
             for length in lengths:
                 end = i + length
-                if end > len(query) or any(j in taken for j in range(i, end)):
+                if end > len(query):
                     continue
                 text = query[i:end]
                 group = names.get(_key(text))
-                if group is not None and _bounded(query, i, end, boundaries):
+                if group is None or any(j in taken for j in range(i, end)):
+                    continue
+                if _bounded(query, i, end, boundaries):
                     yield Mention(i, end, text, group)
                     i = end
                     break
@@ -134,20 +150,6 @@ def _bounded(query: str, start: int, end: int, boundaries: Collection[int]) -> b
         elif edge not in boundaries and 0 < edge < len(query):
             return False
     return True
-
-
-@cache
-def _index(lexicon: Lexicon) -> tuple[dict[str, Group], dict[str, Group], tuple[int, ...]]:
-    names: dict[str, Group] = {}
-    codes: dict[str, Group] = {}
-    for group in lexicon.groups:
-        for name in group.names:
-            names[_key(name)] = group
-        for ticker in group.tickers:
-            codes[ticker.normalized] = group
-            if not ticker.code.isdigit() and ticker.code in ticker.forms:  # INTC for INTC.O, not MS for MS.N
-                names.setdefault(ticker.code, group)
-    return names, codes, tuple(sorted({len(name) for name in names}, reverse=True))
 
 
 def parse_lexicon(text: str, origin: str = "alias list") -> Lexicon:
