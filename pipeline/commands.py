@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from pipeline import kafka
-from pipeline import search as search_adapter
 from pipeline.config import Settings
 from pipeline.emit import DryRunEmitter, Emitter, KafkaEmitter
 from pipeline.errors import ConfigError, NewsflowError
@@ -48,6 +47,8 @@ def topics_init(settings: Settings) -> int:
 
 
 def index_init(settings: Settings) -> int:
+    from pipeline import search as search_adapter
+
     name = search_adapter.ensure_index(search_adapter.client(settings), settings)
     print(f"index {name} ready behind alias {settings.index_alias}")
     return 0

@@ -16,7 +16,6 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, start_http_server
 
 from pipeline.errors import ConfigError
-from schemas.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +25,15 @@ BULK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 3
 FETCHED_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 12 * 3600, 86400)
 # From publication to the index: feeds list stories hours or days old, so the range is wide.
 PUBLISHED_BUCKETS = (10, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400)
+
+
+class Indexed(Protocol):
+    """What the freshness histograms read of a document written to the index (an Article has both)."""
+
+    @property
+    def fetched_at(self) -> datetime: ...
+    @property
+    def published_at(self) -> datetime | None: ...
 
 
 class Metrics(Protocol):
@@ -41,7 +49,7 @@ class Metrics(Protocol):
         """One retry: `batch` (the loop retries a whole batch) or `documents` (a bulk retries some documents)."""
 
     def bulk_request(self, seconds: float) -> None: ...
-    def indexed(self, stored: Sequence[Article], stale: int, now: datetime) -> None:
+    def indexed(self, stored: Sequence[Indexed], stale: int, now: datetime) -> None:
         """Documents written (`stored`) or found older than the copy in the index (`stale`) at `now`."""
 
     def lag(self, topic: str, messages: int) -> None: ...
@@ -72,7 +80,7 @@ class NoMetrics:
     def bulk_request(self, seconds: float) -> None:
         return None
 
-    def indexed(self, stored: Sequence[Article], stale: int, now: datetime) -> None:
+    def indexed(self, stored: Sequence[Indexed], stale: int, now: datetime) -> None:
         return None
 
     def lag(self, topic: str, messages: int) -> None:
@@ -194,7 +202,7 @@ class PrometheusMetrics:
     def bulk_request(self, seconds: float) -> None:
         self._bulk.observe(seconds)
 
-    def indexed(self, stored: Sequence[Article], stale: int, now: datetime) -> None:
+    def indexed(self, stored: Sequence[Indexed], stale: int, now: datetime) -> None:
         self._documents.labels(self.worker, "stored").inc(len(stored))
         self._documents.labels(self.worker, "stale").inc(stale)
         for article in stored:

@@ -1,11 +1,14 @@
 """Thin adapter around the Elasticsearch client: index setup, bulk writes, searches.
 
 Writes use external versioning (the article's `version`), so a replayed older copy never
-overwrites a newer one: the 409 it gets back counts as success (Outcome.STALE).
+overwrites a newer one: the 409 it gets back counts as success (Outcome.STALE). A bulk request's body
+is built once as bytes from each document's JSON as it is (`bulk_body`): the index worker writes the
+article messages the normalizer produced without parsing and dumping them again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +23,6 @@ from elasticsearch import (
     NotFoundError,
     TransportError,
 )
-from elasticsearch.helpers import streaming_bulk
 
 from pipeline.config import Settings
 from pipeline.errors import PermanentError, RetryableError
@@ -135,18 +137,9 @@ def swap_alias(es: Elasticsearch, alias: str, old: str, new: str) -> None:
         raise _translate(exc, f"moving alias {alias} from {old} to {new}") from exc
 
 
-@dataclass
-class BulkResult:
-    ok: int = 0
-    stale: int = 0
-    stored: list[Article] = field(default_factory=list)  # the `ok` ones
-    retry: list[Article] = field(default_factory=list)
-    dead: list[tuple[Article, str]] = field(default_factory=list)
-
-
 def bulk_actions(articles: Sequence[Article], index: str) -> Iterator[dict[str, Any]]:
-    """The bulk actions of a batch: external versioning, `_id` = article id, the source as JSON text
-    (the client sends a string source as is, saving a dict round trip)."""
+    """The bulk actions of a batch as the client's helpers take them: external versioning, `_id` = article id,
+    the source as JSON text (the client sends a string source as is, saving a dict round trip)."""
     for article in articles:
         yield {
             "_op_type": "index",
@@ -158,40 +151,109 @@ def bulk_actions(articles: Sequence[Article], index: str) -> Iterator[dict[str, 
         }
 
 
+@dataclass(frozen=True)
+class Document:
+    """One document to write: its `_id`, its external version and its source, JSON bytes written as they are."""
+
+    id: str
+    version: int
+    source: bytes
+
+
+MAX_BULK_BYTES = 20 * 1024 * 1024  # one request per this many bytes of body (Elasticsearch takes up to 100 MB)
+
+
+def bulk_body(documents: Sequence[Document], index: str) -> bytes:
+    """The NDJSON body of a bulk request that indexes `documents` with external versioning.
+
+    Each source goes in as it is, unless it spans lines (pretty-printed JSON would break the framing):
+    that one is re-encoded on one line.
+    """
+    head = b'{"index":{"_index":' + json.dumps(index).encode() + b',"_id":'
+    parts: list[bytes] = []
+    for doc in documents:
+        source = doc.source
+        if b"\n" in source or b"\r" in source:
+            source = json.dumps(json.loads(source), ensure_ascii=False, separators=(",", ":")).encode()
+        parts += (
+            head,
+            json.dumps(doc.id).encode(),
+            b',"version":%d,"version_type":"external"}}\n' % doc.version,
+            source,
+            b"\n",
+        )
+    return b"".join(parts)
+
+
+def _chunks(documents: Sequence[Document], max_bytes: int) -> Iterator[Sequence[Document]]:
+    start, size = 0, 0
+    for n, doc in enumerate(documents):
+        if size and size + len(doc.source) > max_bytes:
+            yield documents[start:n]
+            start, size = n, 0
+        size += len(doc.source) + 120
+    if start < len(documents):
+        yield documents[start:]
+
+
+Written = tuple[Outcome, str | None]  # a document's outcome, and the reason when it is dead-lettered
+
+
+def bulk_write(es: Elasticsearch, documents: Sequence[Document], index: str) -> list[Written]:
+    """Write `documents` in as few bulk requests as the size allows; each one's outcome, in order.
+
+    Raises RetryableError if the cluster is unreachable or answers the request itself with 429/5xx.
+    """
+    outcomes: list[Written] = []
+    for chunk in _chunks(documents, MAX_BULK_BYTES):
+        try:
+            # The client's NDJSON serializer sends a bytes body as it is (its type hints know only actions).
+            body: Any = bulk_body(chunk, index)
+            answer = es.bulk(operations=body, filter_path="items.*.status,items.*.error").body
+        except (ApiError, TransportError) as exc:
+            raise _translate(exc, "bulk indexing") from exc
+        items = answer.get("items") or []
+        if len(items) != len(chunk):
+            raise RetryableError(f"a bulk request of {len(chunk)} documents was answered for {len(items)}")
+        for item in items:
+            info: dict[str, Any] = next(iter(item.values()), {})
+            outcome = classify_status(int(info.get("status", 500)))
+            reason = None
+            if outcome is Outcome.DEAD_LETTER:
+                error = info.get("error", {})
+                if isinstance(error, dict):
+                    reason = f"{error.get('type', 'error')}: {error.get('reason', str(error))}"
+                else:
+                    reason = f"error: {error}"
+            outcomes.append((outcome, reason))
+    return outcomes
+
+
+@dataclass
+class BulkResult:
+    ok: int = 0
+    stale: int = 0
+    stored: list[Article] = field(default_factory=list)  # the `ok` ones
+    retry: list[Article] = field(default_factory=list)
+    dead: list[tuple[Article, str]] = field(default_factory=list)
+
+
 def bulk_index(es: Elasticsearch, articles: Sequence[Article], index: str) -> BulkResult:
-    """Write a batch; classify each document's outcome. Raises RetryableError if the cluster is unreachable."""
+    """Write a batch of articles; classify each document's outcome.
+
+    Raises RetryableError if the cluster is unreachable."""
     result = BulkResult()
-    try:
-        for (ok, info), article in zip(
-            streaming_bulk(
-                es,
-                bulk_actions(articles, index),
-                chunk_size=500,
-                max_chunk_bytes=20 * 1024 * 1024,
-                raise_on_error=False,
-                raise_on_exception=False,
-                max_retries=0,
-            ),
-            articles,
-            strict=True,
-        ):
-            item = info.get("index", {})
-            outcome = Outcome.OK if ok else classify_status(int(item.get("status", 500)))
-            if outcome is Outcome.OK:
-                result.ok += 1
-                result.stored.append(article)
-            elif outcome is Outcome.STALE:
-                result.stale += 1
-            elif outcome is Outcome.RETRY:
-                result.retry.append(article)
-            else:
-                error = item.get("error", {})
-                reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
-                result.dead.append(
-                    (article, f"{error.get('type', 'error') if isinstance(error, dict) else 'error'}: {reason}")
-                )
-    except (ApiError, TransportError) as exc:
-        raise _translate(exc, "bulk indexing") from exc
+    documents = [Document(a.id, a.version, a.__pydantic_serializer__.to_json(a)) for a in articles]
+    for article, (outcome, reason) in zip(articles, bulk_write(es, documents, index), strict=True):
+        if outcome is Outcome.OK:
+            result.ok += 1
+            result.stored.append(article)
+        elif outcome is Outcome.STALE:
+            result.stale += 1
+        elif outcome is Outcome.RETRY:
+            result.retry.append(article)
+        else:
+            result.dead.append((article, reason or "rejected"))
     return result
 
 
