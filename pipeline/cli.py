@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="PATH", help="also write every figure, versions and settings as JSON")
     bench.add_argument("--seed", type=int, default=1, metavar="S", help="random seed of the corpus (default 1)")
     bench.add_argument("--freshness-seconds", type=float, default=30.0, metavar="S", help="freshness window (30)")
+    bench.add_argument(
+        "--no-pinned",
+        action="store_true",
+        help="skip the run with Elasticsearch pinned to one core and the pipeline to the other",
+    )
 
     evaluate = sub.add_parser(
         "eval", help="measure quality offline: extraction against expected text, search against judged queries"
@@ -188,7 +193,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from pipeline.bench.command import bench
 
         return bench(
-            settings, articles=args.articles, seed=args.seed, freshness_s=args.freshness_seconds, json_path=args.json
+            settings,
+            articles=args.articles,
+            seed=args.seed,
+            freshness_s=args.freshness_seconds,
+            json_path=args.json,
+            pinned=not args.no_pinned,
         )
     if args.command == "eval":
         if args.target == "search":

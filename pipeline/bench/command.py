@@ -13,11 +13,19 @@ def _progress(line: str) -> None:
     print(f"[bench] {line}", file=sys.stderr, flush=True)
 
 
-def bench(settings: Settings, *, articles: int, seed: int, freshness_s: float, json_path: str | None) -> int:
-    options = runner.Options(articles=articles, seed=seed, freshness_s=freshness_s)
+def bench(
+    settings: Settings,
+    *,
+    articles: int,
+    seed: int,
+    freshness_s: float,
+    json_path: str | None,
+    pinned: bool = True,
+) -> int:
+    options = runner.Options(articles=articles, seed=seed, freshness_s=freshness_s, pinned=pinned)
     result = runner.run(settings, options, progress=_progress)
     print(report.table(result))
     if json_path:
-        report.write_json(result, Path(json_path))
-        print(f"\nJSON: {json_path}")
+        picture = report.write_json(result, Path(json_path))
+        print(f"\nJSON: {json_path}\npicture: {picture}")
     return 0

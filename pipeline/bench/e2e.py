@@ -4,6 +4,13 @@ Drain: the raw topic already holds every item; N normalize and N index workers s
 the clock runs from their launch until both consumer groups have committed everything and the
 alias counts every unique article (a plain `_count`: it sees only refreshed, i.e. searchable, data).
 
+While it drains, the bench samples every quarter second the searchable count, the offsets each
+group committed and each worker's CPU time (/proc): throughput over time, the steady rate (from 10%
+to 90% of the articles searchable, so the workers' start and the last batch's wait are left out), and
+each stage's steady CPU per item (from the batch that takes its group past 10% of its input to its
+last commit: the CPU a worker spends on one more item, without the seconds of imports and model
+loading at its start, which are reported on their own as startup CPU).
+
 Freshness: workers running; a producer thread appends raw items at a fixed rate, and a poller
 thread searches for the ids in flight with a `terms` query on `id` (a search, so it respects the
 refresh interval, unlike a realtime GET). Latency = first search that returns the id - append time.
@@ -19,10 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from pipeline import kafka, search
+from pipeline.bench.pinning import Cpus
 from pipeline.bench.procs import CpuMeter, WorkerSet
 from pipeline.config import Settings
 from pipeline.errors import RetryableError
@@ -37,6 +46,76 @@ SEARCH_BATCH = 5000
 WARMUP_ITEMS = 3
 WARMUP_TIMEOUT_S = 120.0
 GRACE_S = 30.0  # after the last append, how long to wait for the stragglers
+STEADY_FROM = 0.1  # the steady window starts once this share of a stage's input is committed ...
+STEADY_TO = 0.9  # ... and, for the rate, ends once this share of the articles is searchable
+KINDS = ("normalize", "index")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One look at a drain, `t` seconds after the workers were launched."""
+
+    t: float
+    searchable: int
+    committed: dict[str, int]  # per stage: offsets its group has committed (items it has finished)
+    cpu_s: dict[str, float]  # per stage: its workers' CPU seconds so far
+
+
+@dataclass(frozen=True)
+class Steady:
+    """A stage's CPU per item in the steady window, and what its workers spent before it (startup)."""
+
+    ms_per_item: float
+    startup_cpu_s: float  # per worker: CPU before the window less what its items took (imports, models, joining)
+    items: int  # items in the window
+    window_s: tuple[float, float]
+
+
+def steady_cpu(series: Sequence[Sample], kind: str, workers: int) -> Steady | None:
+    """CPU per item of stage `kind` from the first sample past `STEADY_FROM` of its final commit to the
+    first sample at its final commit; None when the window holds no item (a corpus of one batch)."""
+    final = max((s.committed.get(kind, 0) for s in series), default=0)
+    if final <= 0:
+        return None
+    start = next((s for s in series if s.committed.get(kind, 0) >= STEADY_FROM * final), None)
+    end = next((s for s in series if s.committed.get(kind, 0) >= final), None)
+    if start is None or end is None:
+        return None
+    items = end.committed[kind] - start.committed[kind]
+    cpu = end.cpu_s[kind] - start.cpu_s[kind]
+    if items <= 0 or cpu <= 0:
+        return None
+    per_item = cpu / items
+    startup = max(start.cpu_s[kind] - per_item * start.committed[kind], 0.0) / max(workers, 1)
+    return Steady(1000 * per_item, startup, items, (start.t, end.t))
+
+
+def steady_rate(series: Sequence[Sample], unique: int, items: int) -> float | None:
+    """Items per second while `STEADY_FROM` to `STEADY_TO` of the `unique` articles became searchable
+    (searchable articles scaled by items / unique: duplicates and updates are spread over the stream)."""
+    if unique <= 0:
+        return None
+    start = next((s for s in series if s.searchable >= STEADY_FROM * unique), None)
+    end = next((s for s in series if s.searchable >= STEADY_TO * unique), None)
+    if start is None or end is None or end.t <= start.t:
+        return None
+    return (end.searchable - start.searchable) * items / unique / (end.t - start.t)
+
+
+def throughput(series: Sequence[Sample], unique: int, items: int, step_s: float = 1.0) -> list[tuple[float, float]]:
+    """(seconds since launch, items per second) over consecutive windows of about `step_s`."""
+    points: list[tuple[float, float]] = []
+    scale = items / unique if unique else 1.0
+    last: Sample | None = None
+    for sample in series:
+        if last is None:
+            last = sample
+            continue
+        if sample.t - last.t >= step_s:
+            rate = (sample.searchable - last.searchable) * scale / (sample.t - last.t)
+            points.append((round(sample.t, 2), round(max(rate, 0.0), 1)))
+            last = sample
+    return points
 
 
 @dataclass
@@ -51,10 +130,27 @@ class Drain:
     cpu_s: dict[str, float]  # workers by kind, the stack's services, the bench
     peak_rss_kb: dict[str, int]
     others: list[tuple[str, float]] = field(default_factory=list)  # other busy processes on the machine
+    series: list[Sample] = field(default_factory=list)
+    cpus: str | None = None  # "normalize, index and Kafka on cores 1; Elasticsearch on 0" when pinned
 
     @property
     def docs_per_s(self) -> float:
         return self.items / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def steady_docs_per_s(self) -> float:
+        """The steady rate (`steady_rate`); the rate from launch when the run was too short to have one."""
+        return steady_rate(self.series, self.unique, self.items) or self.docs_per_s
+
+    def steady(self, kind: str) -> Steady | None:
+        return steady_cpu(self.series, kind, self.workers)
+
+    def cpu_ms_per_item(self, kind: str) -> float:
+        """A stage's steady CPU per item, or its whole CPU over the items when there is no steady window."""
+        steady = self.steady(kind)
+        if steady is not None:
+            return steady.ms_per_item
+        return 1000 * self.cpu_s.get(kind, 0.0) / max(self.items, 1)
 
 
 @dataclass
@@ -84,12 +180,6 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def _committed(settings: Settings, group: str, topic: str) -> int:
-    with kafka.admin(settings) as admin:
-        offsets = admin.list_group_offsets({group: None}).get(group, {})
-    return sum(max(o.offset, 0) for tp, o in offsets.items() if tp.topic == topic)
-
-
 def _count(es: Elasticsearch, alias: str) -> int:
     try:
         return int(es.count(index=alias)["count"])
@@ -97,41 +187,57 @@ def _count(es: Elasticsearch, alias: str) -> int:
         return 0
 
 
-def drain(settings: Settings, workers: int, items: int, unique: int, *, timeout_s: float, log_dir: Path) -> Drain:
-    """Start `workers` normalize and index workers on a raw topic holding `items` items; time until searchable."""
+def drain(
+    settings: Settings,
+    workers: int,
+    items: int,
+    unique: int,
+    *,
+    timeout_s: float,
+    log_dir: Path,
+    cpus: Cpus | None = None,
+    cpus_note: str | None = None,
+) -> Drain:
+    """Start `workers` normalize and index workers on a raw topic holding `items` items; time until searchable.
+
+    With `cpus`, the workers run on those cores only (the caller pins the services)."""
     kafka.ensure_topics(settings)
     es = search.client(settings)
     search.ensure_index(es, settings)
-    group = WorkerSet(settings, workers, DRAIN_IDLE_S, log_dir)
+    group = WorkerSet(settings, workers, DRAIN_IDLE_S, log_dir, cpus=cpus)
     meter = CpuMeter(settings)
-    meter.start()
-    start = time.perf_counter()
-    group.start()
-    first = math.nan
-    count = 0
-    try:
-        while True:
-            time.sleep(CHECK_EVERY_S)
-            now = time.perf_counter() - start
-            count = _count(es, settings.index_alias)
-            if count and math.isnan(first):
-                first = now
-            if count >= unique and _all_committed(settings, items):
-                break
-            if failures := group.failed():
-                raise RetryableError("; ".join(failures))
-            if now > timeout_s:
-                raise RetryableError(
-                    f"end to end with {workers} worker(s) per stage: {count} of {unique} articles searchable "
-                    f"after {timeout_s:.0f}s (worker logs: {log_dir})"
-                )
-        seconds = time.perf_counter() - start
-        use = meter.stop(exclude={worker.pid for worker in group.workers})
-    finally:
-        group.stop()
-        es.close()
+    series: list[Sample] = []
+    with kafka.admin(settings) as admin:
+        meter.start()
+        start = time.perf_counter()
+        group.start()
+        first = math.nan
+        count = 0
+        try:
+            while True:
+                time.sleep(CHECK_EVERY_S)
+                now = time.perf_counter() - start
+                count = _count(es, settings.index_alias)
+                committed = _committed_by_stage(admin, settings)
+                series.append(Sample(round(now, 3), count, committed, {k: group.cpu_now(k) for k in KINDS}))
+                if count and math.isnan(first):
+                    first = now
+                if count >= unique and committed["normalize"] >= items and _index_done(settings, committed["index"]):
+                    break
+                if failures := group.failed():
+                    raise RetryableError("; ".join(failures))
+                if now > timeout_s:
+                    raise RetryableError(
+                        f"end to end with {workers} worker(s) per stage: {count} of {unique} articles searchable "
+                        f"after {timeout_s:.0f}s (worker logs: {log_dir})"
+                    )
+            seconds = time.perf_counter() - start
+            use = meter.stop(exclude={worker.pid for worker in group.workers})
+        finally:
+            group.stop()
+            es.close()
     # Workers' CPU comes from wait4() at their exit: the batch they finish after SIGTERM is not worth a correction.
-    cpu = {kind: group.cpu_s(kind) for kind in ("normalize", "index")}
+    cpu = {kind: group.cpu_s(kind) for kind in KINDS}
     cpu.update(use.by_name)
     return Drain(
         workers,
@@ -142,17 +248,29 @@ def drain(settings: Settings, workers: int, items: int, unique: int, *, timeout_
         count,
         use.busy_cores,
         cpu,
-        {kind: group.peak_rss_kb(kind) for kind in ("normalize", "index")},
+        {kind: group.peak_rss_kb(kind) for kind in KINDS},
         use.others,
+        series,
+        cpus_note,
     )
 
 
-def _all_committed(settings: Settings, items: int) -> bool:
-    """Both groups have committed up to the end of their input topics."""
-    if _committed(settings, settings.group_normalize, settings.topic_raw) < items:
-        return False
-    produced = sum(kafka.end_offsets(settings, settings.topic_articles).values())
-    return _committed(settings, settings.group_index, settings.topic_articles) >= produced
+def _committed_by_stage(admin: Any, settings: Settings) -> dict[str, int]:
+    """Offsets committed so far by the normalize group (on the raw topic) and the index group (on articles)."""
+    wanted = {
+        "normalize": (settings.group_normalize, settings.topic_raw),
+        "index": (settings.group_index, settings.topic_articles),
+    }
+    found: dict[str, int] = {}
+    for kind, (group, topic) in wanted.items():
+        offsets = admin.list_group_offsets({group: None}).get(group, {})
+        found[kind] = sum(max(o.offset, 0) for tp, o in offsets.items() if tp.topic == topic)
+    return found
+
+
+def _index_done(settings: Settings, committed: int) -> bool:
+    """The index group has committed up to the end of the articles topic."""
+    return committed >= sum(kafka.end_offsets(settings, settings.topic_articles).values())
 
 
 class _Clock:

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.bench.pinning import Cpus, pinned_command
 from pipeline.config import Settings
 
 STOP_TIMEOUT_S = 30.0
@@ -67,6 +68,14 @@ class Worker:
                 return int(line.split()[1])
         return 0
 
+    def cpu_now(self) -> float | None:
+        """CPU seconds (user + system, all threads) so far, from /proc; None once the process is gone."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def sample_rss(self) -> None:
         """Fold the current VmHWM (peak resident set so far) into `peak_rss_kb`."""
         self.peak_rss_kb = max(self.peak_rss_kb, self.status_kb("VmHWM"))
@@ -95,6 +104,7 @@ class WorkerSet:
     per_stage: int
     until_idle_s: float | None
     log_dir: Path
+    cpus: Cpus | None = None  # the cores the workers run on (taskset); None: any
     workers: list[Worker] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _sampler: threading.Thread | None = None
@@ -107,12 +117,14 @@ class WorkerSet:
                 log = self.log_dir / f"{kind}-{n}.log"
                 with log.open("wb") as out:
                     process = subprocess.Popen(
-                        worker_command(kind, self.until_idle_s),
+                        pinned_command(worker_command(kind, self.until_idle_s), self.cpus),
                         env=env,
                         stdin=subprocess.DEVNULL,
                         stdout=out,
                         stderr=subprocess.STDOUT,
                     )
+                if self.cpus is not None and not shutil.which("taskset"):
+                    os.sched_setaffinity(process.pid, self.cpus)  # before its first threads, most likely
                 self.workers.append(Worker(kind, process, log))
         self._sampler = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
         self._sampler.start()
@@ -158,6 +170,12 @@ class WorkerSet:
 
     def cpu_s(self, kind: str) -> float:
         return sum(w.cpu_s for w in self.workers if w.kind == kind)
+
+    def cpu_now(self, kind: str) -> float:
+        """CPU seconds so far of the workers of `kind` (those already reaped count their final CPU time)."""
+        return sum(
+            w.cpu_s if w.exit_code is not None else (w.cpu_now() or w.cpu_s) for w in self.workers if w.kind == kind
+        )
 
     def remove_logs(self) -> None:
         shutil.rmtree(self.log_dir, ignore_errors=True)

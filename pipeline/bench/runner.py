@@ -2,7 +2,9 @@
 
 Order: corpus -> normalizer alone (in this process) -> Elasticsearch ceiling -> Kafka ceiling (which
 fills the raw topic the end-to-end runs drain) -> end to end with 1, then 2 workers per stage ->
-freshness at half the best end-to-end rate -> HTML-to-text vs trafilatura. Every figure comes
+pinned: Elasticsearch's ceiling on one core, then end to end with Elasticsearch on that core and the
+workers, Kafka and the bench on the other -> freshness at half the best end-to-end rate ->
+HTML-to-text vs trafilatura. Every figure comes
 from this one run, so their ratios are like for like on a shared, noisy machine.
 """
 
@@ -20,7 +22,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline import kafka, search
-from pipeline.bench import corpus, e2e, extraction, extraction_eval, normalizer, page_fetch, pageset, services
+from pipeline.bench import (
+    corpus,
+    e2e,
+    extraction,
+    extraction_eval,
+    normalizer,
+    page_fetch,
+    pageset,
+    pinning,
+    procs,
+    services,
+)
 from pipeline.bench.resources import BENCH_PARTITIONS, Scratch
 from pipeline.config import Settings
 from pipeline.errors import NewsflowError, ServiceError
@@ -42,6 +55,17 @@ class Options:
     seed: int = 1
     freshness_s: float = 30.0
     worker_counts: tuple[int, ...] = (1, 2)
+    pinned: bool = True  # the pinned end-to-end run (local stack, 2 cores or more)
+
+
+@dataclass
+class Pinned:
+    """Elasticsearch on `es_cpus`, the pipeline on the others: its ceiling there, and end to end."""
+
+    es_cpus: str
+    pipeline_cpus: str
+    es: services.EsCeiling
+    drain: e2e.Drain
 
 
 @dataclass
@@ -67,6 +91,9 @@ class Result:
     freshness: e2e.Freshness
     extraction: extraction.Comparison
     pages: extraction_eval.Evaluation | None = None  # article extraction from full pages; None without the page set
+    bulk_serialization_ms: float = 0.0  # the index worker's bulk body, CPU per document
+    pinned: Pinned | None = None
+    pinned_note: str | None = None  # why there is no pinned run
     pages_note: str | None = None
     fetch_pages: page_fetch.PageThroughput | None = None  # fetch and extract on loopback
     duration_s: float = 0.0
@@ -161,13 +188,13 @@ def _measure(
     started: datetime,
 ) -> Result:
     load = os.getloadavg()
-    progress("1/8 corpus")
+    progress("1/9 corpus")
     items = corpus.generate(options.articles, options.seed)
     payloads = corpus.payloads(items)
     seed_items = corpus.generate(min(SEED_SIZED_ITEMS, options.articles), options.seed + 1, corpus.SEED_SIZED)
     now = datetime.now(UTC)
 
-    progress("2/8 normalizer alone (this process, CPU time)")
+    progress("2/9 normalizer alone (this process, CPU time)")
     seed_payloads = corpus.payloads(seed_items)
     seed_passes = [normalizer.normalize_all(seed_payloads, now)[0] for _ in range(SEED_SIZED_PASSES)]
     seed_sized = sorted(seed_passes, key=lambda t: t.per_s_per_core)[len(seed_passes) // 2]
@@ -175,14 +202,14 @@ def _measure(
     stages = normalizer.stage_split(payloads, now)
     profile = normalizer.profile(payloads, now)
 
-    progress("3/8 Elasticsearch ceiling (bulk straight into a fresh index)")
+    progress("3/9 Elasticsearch ceiling (bulk straight into a fresh index)")
     tuning = _tune_es(scratch, articles[:ES_TUNE_DOCS])
     best = max(tuning, key=lambda row: row["docs_per_s"])
     es = services.es_ceiling(
         scratch.settings("ceiling"), articles, threads=int(best["threads"]), chunk_docs=int(best["chunk_docs"])
     )
 
-    progress("4/8 Kafka ceiling (produce and consume the raw messages)")
+    progress("4/9 Kafka ceiling (produce and consume the raw messages)")
     raw_settings = scratch.settings("kafka")
     messages = [
         (item.raw.item_id.encode(), payload, kafka.headers_for(item.raw, item.raw.source.id))
@@ -194,7 +221,7 @@ def _measure(
     drains: list[e2e.Drain] = []
     unique = len({article.id for article in articles})
     for workers in options.worker_counts:
-        progress(f"5/8 end to end, {workers} worker(s) per stage")
+        progress(f"5/9 end to end, {workers} worker(s) per stage")
         stage = scratch.settings(f"e2e{workers}", raw_topic=raw_settings.topic_raw)
         drains.append(
             e2e.drain(
@@ -208,8 +235,16 @@ def _measure(
         )
     best_drain = max(drains, key=lambda d: d.docs_per_s)
 
+    pinned: Pinned | None = None
+    pinned_note: str | None = "not run (--no-pinned)"
+    if options.pinned:
+        progress("6/9 pinned: Elasticsearch's ceiling on one core, then end to end with the pipeline on the other")
+        pinned, pinned_note = _pinned(
+            settings, scratch, articles, raw_settings.topic_raw, len(items), unique, logs, es, progress
+        )
+
     rate = max(best_drain.docs_per_s / 2, 1.0)
-    progress(f"6/8 freshness: {rate:.0f} items/s for {options.freshness_s:.0f}s, {best_drain.workers} worker(s)")
+    progress(f"7/9 freshness: {rate:.0f} items/s for {options.freshness_s:.0f}s, {best_drain.workers} worker(s)")
     fresh_items = corpus.generate(
         int(rate * options.freshness_s) + e2e.WARMUP_ITEMS + 1,
         options.seed + 2,
@@ -225,12 +260,12 @@ def _measure(
         log_dir=logs / "fresh",
     )
 
-    progress("7/8 HTML to text: ours vs trafilatura; article extraction from full pages")
+    progress("8/9 HTML to text: ours vs trafilatura; article extraction from full pages")
     bodies = [item.raw.content_html or "" for item in items if item.kind == "original"]
     comparison = extraction.compare(bodies)
     pages, pages_note = _page_extraction()
 
-    progress("8/8 fetch and extract article pages served on loopback")
+    progress("9/9 fetch and extract article pages served on loopback")
     page_figures = page_fetch.measure(settings, [item.raw for item in items if item.kind == "original"])
 
     return Result(
@@ -257,7 +292,53 @@ def _measure(
         pages=pages,
         pages_note=pages_note,
         fetch_pages=page_figures,
+        bulk_serialization_ms=services.bulk_serialization_ms(articles),
+        pinned=pinned,
+        pinned_note=pinned_note,
     )
+
+
+def _pinned(
+    settings: Settings,
+    scratch: Scratch,
+    articles: list[Article],
+    raw_topic: str,
+    items: int,
+    unique: int,
+    logs: Path,
+    es: services.EsCeiling,
+    progress: Progress,
+) -> tuple[Pinned | None, str | None]:
+    """Elasticsearch pinned to one core and Kafka to the other, the bench's thread with Kafka; the ceiling
+    on that core, then one worker per stage on the other core. Every thread's cores are restored after."""
+    cores = pinning.split_cores(pinning.available_cpus())
+    if cores is None:
+        return None, "one core: nothing to pin"
+    groups = procs.service_groups(settings)
+    if "elasticsearch" not in groups or "kafka" not in groups:
+        return None, "Elasticsearch and Kafka are not the local stack's processes (Docker?): they cannot be pinned"
+    es_cpus, pipeline_cpus = cores
+    note = (
+        f"Elasticsearch on core {pinning.cpu_list(es_cpus)}; workers, Kafka and the bench on "
+        f"core(s) {pinning.cpu_list(pipeline_cpus)}"
+    )
+    with (
+        pinning.pinned({groups["elasticsearch"]: es_cpus, groups["kafka"]: pipeline_cpus}),
+        pinning.this_thread_on(pipeline_cpus),
+    ):
+        ceiling = services.es_ceiling(scratch.settings("core"), articles, threads=es.threads, chunk_docs=es.chunk_docs)
+        progress(f"   Elasticsearch alone on its core: {ceiling.docs_per_s:.0f} docs/s; now end to end")
+        drain = e2e.drain(
+            scratch.settings("pinned", raw_topic=raw_topic),
+            1,
+            items,
+            unique,
+            timeout_s=max(300.0, items / 5),
+            log_dir=logs / "pinned",
+            cpus=pipeline_cpus,
+            cpus_note=note,
+        )
+    return Pinned(pinning.cpu_list(es_cpus), pinning.cpu_list(pipeline_cpus), ceiling, drain), None
 
 
 def _page_extraction() -> tuple[extraction_eval.Evaluation | None, str | None]:
