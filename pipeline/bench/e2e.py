@@ -59,6 +59,7 @@ class Sample:
     searchable: int
     committed: dict[str, int]  # per stage: offsets its group has committed (items it has finished)
     cpu_s: dict[str, float]  # per stage: its workers' CPU seconds so far
+    started: dict[str, int] = field(default_factory=dict)  # per stage: workers past their startup (a batch handled)
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,19 @@ class Steady:
     window_s: tuple[float, float]
 
 
+def _all_started(sample: Sample, kinds: Sequence[str], workers: int) -> bool:
+    return all(sample.started.get(kind, 0) >= workers for kind in kinds)
+
+
 def steady_cpu(series: Sequence[Sample], kind: str, workers: int) -> Steady | None:
-    """CPU per item of stage `kind` from the first sample past `STEADY_FROM` of its final commit to the
-    first sample at its final commit; None when the window holds no item (a corpus of one batch)."""
+    """CPU per item of stage `kind` from the first sample past `STEADY_FROM` of its final commit with every
+    worker of the stage past its startup (a late worker's imports would count as items' CPU otherwise) to
+    the first sample at its final commit; None when the window holds no item (a corpus of one batch)."""
     final = max((s.committed.get(kind, 0) for s in series), default=0)
     if final <= 0:
         return None
-    start = next((s for s in series if s.committed.get(kind, 0) >= STEADY_FROM * final), None)
+    begun = [s for s in series if s.committed.get(kind, 0) >= STEADY_FROM * final]
+    start = next((s for s in begun if _all_started(s, [kind], workers)), begun[0] if begun else None)
     end = next((s for s in series if s.committed.get(kind, 0) >= final), None)
     if start is None or end is None:
         return None
@@ -90,14 +97,18 @@ def steady_cpu(series: Sequence[Sample], kind: str, workers: int) -> Steady | No
     return Steady(1000 * per_item, startup, items, (start.t, end.t))
 
 
-def steady_rate(series: Sequence[Sample], unique: int, items: int) -> float | None:
-    """Items per second while `STEADY_FROM` to `STEADY_TO` of the `unique` articles became searchable
-    (searchable articles scaled by items / unique: duplicates and updates are spread over the stream)."""
-    if unique <= 0:
+def steady_rate(series: Sequence[Sample], unique: int, items: int, workers: int = 1) -> float | None:
+    """Items per second while `STEADY_FROM` to `STEADY_TO` of the `unique` articles became searchable, counted
+    from when every worker is past its startup if that is later (searchable articles scaled by items / unique:
+    duplicates and updates are spread over the stream); up to the end when the workers started past `STEADY_TO`."""
+    if unique <= 0 or not series:
         return None
-    start = next((s for s in series if s.searchable >= STEADY_FROM * unique), None)
-    end = next((s for s in series if s.searchable >= STEADY_TO * unique), None)
-    if start is None or end is None or end.t <= start.t:
+    begun = [s for s in series if s.searchable >= STEADY_FROM * unique]
+    start = next((s for s in begun if _all_started(s, KINDS, workers)), begun[0] if begun else None)
+    if start is None:
+        return None
+    end = next((s for s in series if s.searchable >= STEADY_TO * unique and s.t > start.t), series[-1])
+    if end.t <= start.t or end.searchable <= start.searchable:
         return None
     return (end.searchable - start.searchable) * items / unique / (end.t - start.t)
 
@@ -140,7 +151,7 @@ class Drain:
     @property
     def steady_docs_per_s(self) -> float:
         """The steady rate (`steady_rate`); the rate from launch when the run was too short to have one."""
-        return steady_rate(self.series, self.unique, self.items) or self.docs_per_s
+        return steady_rate(self.series, self.unique, self.items, self.workers) or self.docs_per_s
 
     def steady(self, kind: str) -> Steady | None:
         return steady_cpu(self.series, kind, self.workers)
@@ -219,7 +230,15 @@ def drain(
                 now = time.perf_counter() - start
                 count = _count(es, settings.index_alias)
                 committed = _committed_by_stage(admin, settings)
-                series.append(Sample(round(now, 3), count, committed, {k: group.cpu_now(k) for k in KINDS}))
+                series.append(
+                    Sample(
+                        round(now, 3),
+                        count,
+                        committed,
+                        {k: group.cpu_now(k) for k in KINDS},
+                        {k: group.started(k) for k in KINDS},
+                    )
+                )
                 if count and math.isnan(first):
                     first = now
                 if count >= unique and committed["normalize"] >= items and _index_done(settings, committed["index"]):

@@ -1,10 +1,11 @@
 """The normalizer alone: the worker's per-message work, in this process, on CPU time.
 
 Per message, as `pipeline.workers.normalize` does it: `RawItem.model_validate_json(bytes)` ->
-`to_article` -> `model_dump_json().encode()`. CPU time (`time.process_time`) of a single-threaded
-loop is the cost per core, whatever else the machine is doing. The split by stage times each module
-function `to_article` calls, in place, while the same loop runs (see `stage_split`); what is left
-over ("other") is the glue of `to_article` (id check, hash, building the call arguments).
+`to_article` -> `emit.to_json(article)` (JSON bytes, as the emitter sends them). CPU time
+(`time.process_time`) of a single-threaded loop is the cost per core, whatever else the machine is
+doing. The split by stage times each module function `to_article` calls, in place, while the same
+loop runs (see `stage_split`); what is left over ("other") is the glue of `to_article` (id check,
+hash, building the call arguments).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import transform
+from pipeline.emit import to_json
 from pipeline.errors import PermanentError
 from pipeline.transform import to_article
 from schemas.models import Article, RawItem
@@ -45,7 +47,7 @@ STAGE_FUNCTIONS = {
     "tags": ("merge_tags",),
 }
 DECODE = "decode + validate RawItem"
-ENCODE = "serialization (model_dump_json)"
+ENCODE = "serialization (JSON bytes)"
 OTHER = "other (id check, hash, glue)"
 
 
@@ -88,7 +90,7 @@ def normalize_all(payloads: Sequence[bytes], now: datetime) -> tuple[Throughput,
         except PermanentError:
             dead += 1
             continue
-        article.model_dump_json().encode()
+        to_json(article)
         articles.append(article)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return Throughput(len(payloads), dead, cpu, wall), articles
@@ -98,7 +100,7 @@ def warm_up(payloads: Sequence[bytes]) -> None:
     now = datetime.now(UTC)
     for payload in payloads[:WARMUP_ITEMS]:
         try:
-            to_article(RawItem.model_validate_json(payload), normalized_at=now).model_dump_json()
+            to_json(to_article(RawItem.model_validate_json(payload), normalized_at=now))
         except PermanentError:
             continue
 
@@ -150,7 +152,7 @@ def stage_split(payloads: Sequence[bytes], now: datetime, *, limit: int = STAGE_
             except PermanentError:
                 continue
             t0 = time.process_time()
-            article.model_dump_json().encode()
+            to_json(article)
             seconds[ENCODE] = seconds.get(ENCODE, 0.0) + time.process_time() - t0
         total = time.process_time() - start
     seconds[OTHER] = max(total - sum(seconds.values()), 0.0)
@@ -166,7 +168,7 @@ def profile(
     profiler.enable()
     for payload in sample:
         try:
-            to_article(RawItem.model_validate_json(payload), normalized_at=now).model_dump_json().encode()
+            to_json(to_article(RawItem.model_validate_json(payload), normalized_at=now))
         except PermanentError:
             continue
     profiler.disable()

@@ -26,6 +26,8 @@ from pipeline.config import Settings
 
 STOP_TIMEOUT_S = 30.0
 SAMPLE_EVERY_S = 0.2
+# What a worker logs after each batch it handled (`pipeline.workers.main`): the end of its startup.
+BATCH_LOGGED = b" records in "
 
 
 def worker_command(kind: str, until_idle_s: float | None) -> list[str]:
@@ -52,6 +54,16 @@ class Worker:
     peak_rss_kb: int = 0
     cpu_s: float = 0.0
     exit_code: int | None = None
+    has_handled_a_batch: bool = False
+
+    def handled_a_batch(self) -> bool:
+        """Whether the worker has logged a handled batch: it has imported, loaded and joined its group."""
+        if not self.has_handled_a_batch:
+            try:
+                self.has_handled_a_batch = BATCH_LOGGED in self.log.read_bytes()
+            except OSError:
+                return False
+        return self.has_handled_a_batch
 
     @property
     def pid(self) -> int:
@@ -170,6 +182,10 @@ class WorkerSet:
 
     def cpu_s(self, kind: str) -> float:
         return sum(w.cpu_s for w in self.workers if w.kind == kind)
+
+    def started(self, kind: str) -> int:
+        """How many workers of `kind` have handled a batch (are past their startup)."""
+        return sum(1 for w in self.workers if w.kind == kind and w.handled_a_batch())
 
     def cpu_now(self, kind: str) -> float:
         """CPU seconds so far of the workers of `kind` (those already reaped count their final CPU time)."""

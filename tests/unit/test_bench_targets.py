@@ -54,7 +54,27 @@ def test_no_steady_window_in_a_one_batch_run() -> None:
 def test_steady_rate_scales_searchable_articles_to_items() -> None:
     samples = [Sample(float(t), 100 * t, {}, {}) for t in range(11)]  # 100 articles per second
     assert steady_rate(samples, unique=1000, items=1200) == pytest.approx(120.0)
-    assert steady_rate(samples[:5], unique=1000, items=1000) is None  # never reached 90%
+    assert steady_rate(samples[:5], unique=1000, items=1000) == pytest.approx(100.0)  # to the end, short of 90%
+    assert steady_rate(samples[:1], unique=1000, items=1000) is None
+
+
+def test_the_steady_window_waits_for_every_worker() -> None:
+    # Two workers per stage; the second one is past its startup only at t = 6: its imports cost 3 s of CPU
+    # while the first worker handled items at 0.4 ms each.
+    samples = []
+    for t in range(13):
+        done = 100 * t
+        late = 3.0 if t >= 6 else 0.5 * t
+        started = {"normalize": 2 if t >= 6 else 1, "index": 2 if t >= 6 else 1}
+        cpu = {"normalize": 2.0 + done * 0.4e-3 + late, "index": 1.0 + done * 0.1e-3}
+        samples.append(Sample(float(t), done, {"normalize": done, "index": done}, cpu, started))
+    steady = steady_cpu(samples, "normalize", workers=2)
+    assert steady is not None and steady.window_s[0] == 6.0
+    assert steady.ms_per_item == pytest.approx(0.4)
+    assert steady_rate(samples, unique=1200, items=1200, workers=2) == pytest.approx(100.0)
+    # Without the startup signal the window would open at 10% and count the late worker's imports as items' CPU.
+    blind = [Sample(s.t, s.searchable, s.committed, s.cpu_s) for s in samples]
+    assert steady_cpu(blind, "normalize", workers=2).ms_per_item > 0.5  # type: ignore[union-attr]
 
 
 def test_throughput_over_windows() -> None:
