@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     normalize_batch_size: int = Field(default=500, ge=1)
     normalize_batch_wait_ms: int = Field(default=100, ge=0)
     batch_min_bytes: int = Field(default=256 * 1024, ge=1)
+    # An index worker that is caught up (its poll returned less than a batch) makes what it wrote searchable
+    # at once instead of waiting up to a second for the index's periodic refresh, at most once per this many
+    # ms; under a backlog (full batches) it leaves it to the periodic refresh. 0: never.
+    index_refresh_caught_up_ms: int = Field(default=250, ge=0)
 
     # Article pages (the fetch stage). A source's `fetch_concurrency` / `fetch_delay_s` override the host limits.
     fetch_batch_size: int = Field(default=50, ge=1)

@@ -199,8 +199,9 @@ def _chunks(documents: Sequence[Document], max_bytes: int) -> Iterator[Sequence[
 Written = tuple[Outcome, str | None]  # a document's outcome, and the reason when it is dead-lettered
 
 
-def bulk_write(es: Elasticsearch, documents: Sequence[Document], index: str) -> list[Written]:
+def bulk_write(es: Elasticsearch, documents: Sequence[Document], index: str, *, refresh: bool = False) -> list[Written]:
     """Write `documents` in as few bulk requests as the size allows; each one's outcome, in order.
+    With `refresh`, each request also makes its documents searchable before it answers.
 
     Raises RetryableError if the cluster is unreachable or answers the request itself with 429/5xx.
     """
@@ -209,7 +210,9 @@ def bulk_write(es: Elasticsearch, documents: Sequence[Document], index: str) -> 
         try:
             # The client's NDJSON serializer sends a bytes body as it is (its type hints know only actions).
             body: Any = bulk_body(chunk, index)
-            answer = es.bulk(operations=body, filter_path="items.*.status,items.*.error").body
+            answer = es.bulk(
+                operations=body, filter_path="items.*.status,items.*.error", refresh=True if refresh else None
+            ).body
         except (ApiError, TransportError) as exc:
             raise _translate(exc, "bulk indexing") from exc
         items = answer.get("items") or []

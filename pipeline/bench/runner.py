@@ -371,6 +371,7 @@ def _settings_used(settings: Settings, options: Options, rate: float, es: servic
         "index_batch_wait_ms": settings.index_batch_wait_ms,
         "normalize_batch_wait_ms": settings.normalize_batch_wait_ms,
         "batch_min_bytes": settings.batch_min_bytes,
+        "index_refresh_caught_up_ms": settings.index_refresh_caught_up_ms,
         "index_refresh_interval": "1s",
         "es_bulk_threads": es.threads,
         "es_bulk_chunk_docs": es.chunk_docs,

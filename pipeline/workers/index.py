@@ -92,9 +92,12 @@ def handle_batch(
     index: str,
     wait: Callable[[float], bool],
     metrics: Metrics = NO_METRICS,
+    *,
+    refresh: bool = False,
 ) -> Output:
     """Store a batch; the dead letters of what could not be stored come back in the Output.
-    `wait(seconds)` sleeps between retries and returns True if asked to stop."""
+    `wait(seconds)` sleeps between retries and returns True if asked to stop; with `refresh` the bulk
+    requests make their documents searchable before they answer."""
     output = Output()
     messages: list[Message] = []
     for record in records:
@@ -125,7 +128,7 @@ def handle_batch(
         # documents already stored then come back as stale, which counts as success.
         started = time.perf_counter()
         documents = [Document(m.head.id, m.head.version, m.value) for m in pending]
-        outcomes = bulk_write(es, documents, index)
+        outcomes = bulk_write(es, documents, index, refresh=refresh)
         metrics.bulk_request(time.perf_counter() - started)
         retry: list[Message] = []
         for message, (outcome, reason) in zip(pending, outcomes, strict=True):

@@ -10,6 +10,7 @@ the Elasticsearch client, an index worker never loads the segmenter's dictionary
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -64,9 +65,21 @@ class _Indexer:
         self._alias = settings.index_alias
         self._stop = stop
         self._metrics = metrics
+        self._batch_size = settings.index_batch_size
+        self._refresh_every_s = settings.index_refresh_caught_up_ms / 1000
+        self._refreshed_at = float("-inf")
 
     def handle(self, records: Sequence[Any]) -> Output:
-        return self._index.handle_batch(records, self._es, self._alias, wait=self._stop.wait, metrics=self._metrics)
+        # Caught up (less than a batch waited): make this batch searchable now rather than at the next
+        # periodic refresh, unless this worker did so a moment ago. Under a backlog, batches are full.
+        now = time.monotonic()
+        refresh = bool(self._refresh_every_s) and len(records) < self._batch_size
+        refresh = refresh and now - self._refreshed_at >= self._refresh_every_s
+        if refresh:
+            self._refreshed_at = now
+        return self._index.handle_batch(
+            records, self._es, self._alias, wait=self._stop.wait, metrics=self._metrics, refresh=refresh
+        )
 
     def close(self) -> None:
         self._es.close()
