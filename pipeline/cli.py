@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the run with Elasticsearch pinned to one core and the pipeline to the other",
     )
+    bench.add_argument(
+        "--profile-workers",
+        metavar="DIR",
+        help="record the one-worker drain's workers with py-spy (raw stacks kept in DIR, top frames printed)",
+    )
 
     evaluate = sub.add_parser(
         "eval", help="measure quality offline: extraction against expected text, search against judged queries"
@@ -199,6 +204,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             freshness_s=args.freshness_seconds,
             json_path=args.json,
             pinned=not args.no_pinned,
+            profile_dir=args.profile_workers,
         )
     if args.command == "eval":
         if args.target == "search":

@@ -21,8 +21,15 @@ def bench(
     freshness_s: float,
     json_path: str | None,
     pinned: bool = True,
+    profile_dir: str | None = None,
 ) -> int:
-    options = runner.Options(articles=articles, seed=seed, freshness_s=freshness_s, pinned=pinned)
+    options = runner.Options(
+        articles=articles,
+        seed=seed,
+        freshness_s=freshness_s,
+        pinned=pinned,
+        profile_dir=Path(profile_dir) if profile_dir else None,
+    )
     result = runner.run(settings, options, progress=_progress)
     print(report.table(result))
     if json_path:

@@ -33,6 +33,7 @@ from elasticsearch import Elasticsearch
 from pipeline import kafka, search
 from pipeline.bench.pinning import Cpus
 from pipeline.bench.procs import CpuMeter, WorkerSet
+from pipeline.bench.profiles import Recorder, Summary
 from pipeline.config import Settings
 from pipeline.errors import RetryableError
 from schemas.models import RawItem
@@ -143,6 +144,8 @@ class Drain:
     others: list[tuple[str, float]] = field(default_factory=list)  # other busy processes on the machine
     series: list[Sample] = field(default_factory=list)
     cpus: str | None = None  # "normalize, index and Kafka on cores 1; Elasticsearch on 0" when pinned
+    profiles: dict[str, Summary] = field(default_factory=dict)  # py-spy's top frames per worker kind
+    profile_note: str | None = None
 
     @property
     def docs_per_s(self) -> float:
@@ -208,16 +211,19 @@ def drain(
     log_dir: Path,
     cpus: Cpus | None = None,
     cpus_note: str | None = None,
+    profile: Recorder | None = None,
 ) -> Drain:
     """Start `workers` normalize and index workers on a raw topic holding `items` items; time until searchable.
 
-    With `cpus`, the workers run on those cores only (the caller pins the services)."""
+    With `cpus`, the workers run on those cores only (the caller pins the services); with `profile`, py-spy
+    records each worker from its first handled batch on."""
     kafka.ensure_topics(settings)
     es = search.client(settings)
     search.ensure_index(es, settings)
     group = WorkerSet(settings, workers, DRAIN_IDLE_S, log_dir, cpus=cpus)
     meter = CpuMeter(settings)
     series: list[Sample] = []
+    profiled: set[int] = set()
     with kafka.admin(settings) as admin:
         meter.start()
         start = time.perf_counter()
@@ -239,6 +245,11 @@ def drain(
                         {k: group.started(k) for k in KINDS},
                     )
                 )
+                if profile is not None:
+                    for worker in group.workers:
+                        if worker.pid not in profiled and worker.handled_a_batch():
+                            profiled.add(worker.pid)
+                            profile.attach(worker.kind, worker.pid)
                 if count and math.isnan(first):
                     first = now
                 if count >= unique and committed["normalize"] >= items and _index_done(settings, committed["index"]):
@@ -255,6 +266,8 @@ def drain(
         finally:
             group.stop()
             es.close()
+            if profile is not None:
+                profile.wait()
     # Workers' CPU comes from wait4() at their exit: the batch they finish after SIGTERM is not worth a correction.
     cpu = {kind: group.cpu_s(kind) for kind in KINDS}
     cpu.update(use.by_name)
@@ -271,6 +284,8 @@ def drain(
         use.others,
         series,
         cpus_note,
+        profile.summaries() if profile is not None else {},
+        profile.problem if profile is not None else None,
     )
 
 

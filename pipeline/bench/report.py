@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.bench import chart, extraction_eval, targets
+from pipeline.bench import chart, extraction_eval, profiles, targets
 from pipeline.bench.e2e import Drain, Freshness, throughput
 from pipeline.bench.runner import Result
 
@@ -289,6 +289,7 @@ def to_json(result: Result) -> dict[str, Any]:
         **{goal.key: _finite(goal.value) for goal in goals},
         "performance_targets": [_target(goal) for goal in goals],
         "pinned": _pinned(result),
+        "worker_profiles": _profiles(result),
         "index_worker": {
             "bulk_serialization_ms_per_doc": _finite(result.bulk_serialization_ms),
             "bulk_serialization": "search.bulk_body over the article messages, 500 per request, in the bench process",
@@ -404,6 +405,26 @@ def _pinned(result: Result) -> dict[str, Any]:
             "chunk_docs": pinned.es.chunk_docs,
         },
         "e2e": _drain(pinned.drain, result.cores),
+    }
+
+
+def _profiles(result: Result) -> dict[str, Any]:
+    """py-spy's top frames of the one-worker drain's workers (`--profile-workers`), when recorded."""
+    drain = targets.reference_drain(result.drains)
+    if drain is None or not (drain.profiles or drain.profile_note):
+        return {"available": False}
+    return {
+        "available": bool(drain.profiles),
+        "note": drain.profile_note,
+        "sample_rate_per_s": profiles.SAMPLE_RATE,
+        **{
+            kind: {
+                "samples": summary.samples,
+                "by_self": [frame.__dict__ for frame in summary.by_self],
+                "by_inclusive": [frame.__dict__ for frame in summary.by_inclusive],
+            }
+            for kind, summary in drain.profiles.items()
+        },
     }
 
 
@@ -670,6 +691,12 @@ def table(result: Result) -> str:
         f"  {s['self_pct']:6.1f} {s['cumulative_pct']:6.1f} {s['calls']:8d}  {s['function']}"
         for s in norm["hot_spots_cumulative"]
     ]
+    for kind in ("normalize", "index"):
+        found = data["worker_profiles"].get(kind)
+        if found:
+            lines += ["", f"py-spy, {kind} worker after its first batch ({found['samples']} samples; % of samples):"]
+            lines += ["   self%  incl%  frame"]
+            lines += [f"  {f['self_pct']:6.1f} {f['inclusive_pct']:6.1f}  {f['frame']}" for f in found["by_self"][:10]]
     versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items() if v)
     lines += ["", f"versions: {versions}", f"bench took {_n(data['duration_s'])} s"]
     if data["cleanup_problems"]:

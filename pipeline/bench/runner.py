@@ -32,6 +32,7 @@ from pipeline.bench import (
     pageset,
     pinning,
     procs,
+    profiles,
     services,
 )
 from pipeline.bench.resources import BENCH_PARTITIONS, Scratch
@@ -56,6 +57,7 @@ class Options:
     freshness_s: float = 30.0
     worker_counts: tuple[int, ...] = (1, 2)
     pinned: bool = True  # the pinned end-to-end run (local stack, 2 cores or more)
+    profile_dir: Path | None = None  # py-spy on the workers of the one-worker drain, files kept here
 
 
 @dataclass
@@ -231,6 +233,7 @@ def _measure(
                 unique,
                 timeout_s=max(300.0, len(items) / 10),
                 log_dir=logs / f"e2e{workers}",
+                profile=profiles.Recorder(options.profile_dir) if options.profile_dir and workers == 1 else None,
             )
         )
     best_drain = max(drains, key=lambda d: d.docs_per_s)

@@ -198,3 +198,30 @@ def test_picture_has_a_line_per_run_and_bars_for_freshness() -> None:
 def test_picture_without_runs_still_draws() -> None:
     root = ET.fromstring(chart.svg({}))
     assert root.findall(f"{SVG}polyline") == []
+
+
+def test_py_spy_frames_summed_by_self_and_inclusive_time() -> None:
+    from pipeline.bench.profiles import frame_name, summarize
+
+    raw = "\n".join(
+        [
+            "<module> (newsflow:6);run (/x/pipeline/workers/consume.py:132);"
+            "poll (/v/lib/python3.11/site-packages/kafka/consumer/group.py:827) 30",
+            "<module> (newsflow:6);run (/x/pipeline/workers/consume.py:140);"
+            "to_article (/x/pipeline/transform.py:132) 60",
+            "Thread._bootstrap (/usr/lib/python3.11/threading.py:1002);"
+            "select (/usr/lib/python3.11/selectors.py:468) 10",
+            "garbage line",
+        ]
+    )
+    summary = summarize(raw)
+    assert summary.samples == 100
+    assert [(f.frame, f.self_pct) for f in summary.by_self] == [
+        ("to_article (pipeline/transform.py)", 60.0),
+        ("poll (kafka/consumer/group.py)", 30.0),
+        ("select (selectors.py)", 10.0),
+    ]
+    inclusive = {f.frame: f.inclusive_pct for f in summary.by_inclusive}
+    assert inclusive["run (pipeline/workers/consume.py)"] == 90.0  # two lines of one function add up
+    assert frame_name("odd frame") == "odd frame"
+    assert summarize("").samples == 0
