@@ -136,14 +136,19 @@ def _freshness_panel(data: dict[str, Any], target_s: float) -> list[str]:
             continue
         x = panel.px(min(float(value), panel.x_max))
         out.append(f'<line x1="{x}" y1="{TOP_Y}" x2="{x}" y2="{TOP_Y + PANEL_H}" class="mark"/>')
-        out.append(f'<text x="{x + 3}" y="{TOP_Y + 14 + 14 * n}" class="legend">{name} {float(value):.2f} s</text>')
+        out.append(_marker_label(panel, x, TOP_Y + 14 + 14 * n, f"{name} {float(value):.2f} s"))
     x = panel.px(target_s)
     out.append(f'<line x1="{x}" y1="{TOP_Y}" x2="{x}" y2="{TOP_Y + PANEL_H}" class="target"/>')
-    out.append(
-        f'<text x="{x + 3}" y="{TOP_Y + PANEL_H - 6}" class="legend" fill="{TARGET_COLOUR}">target p95 '
-        f"{target_s:g} s</text>"
-    )
+    out.append(_marker_label(panel, x, TOP_Y + 14 + 14 * len(marks), f"target p95 {target_s:g} s", TARGET_COLOUR))
     return out
+
+
+def _marker_label(panel: _Panel, x: float, y: float, text: str, colour: str | None = None) -> str:
+    """A label beside a vertical marker: on its right, or on its left near the panel's right edge."""
+    fill = f' fill="{colour}"' if colour else ""
+    if x > panel.x + PANEL_W - 90:
+        return f'<text x="{x - 3}" y="{y}" class="legend" text-anchor="end"{fill}>{escape(text)}</text>'
+    return f'<text x="{x + 3}" y="{y}" class="legend"{fill}>{escape(text)}</text>'
 
 
 STYLE = """
