@@ -18,7 +18,6 @@ from typing import Any, Protocol
 from pipeline.config import Settings
 from pipeline.metrics import Metrics
 from pipeline.workers.consume import StopFlag
-from pipeline.workers.fetch import PageFetcher
 from pipeline.workers.output import Output
 
 
@@ -39,6 +38,12 @@ class StageSpec:
     batch_size: Callable[[Settings], int]
     batch_wait_ms: Callable[[Settings], int]
     open: Opener
+
+
+def _open_fetcher(settings: Settings, stop: StopFlag, metrics: Metrics) -> Handler:
+    from pipeline.workers.fetch import PageFetcher
+
+    return PageFetcher(settings, stop, metrics)
 
 
 class _Normalizer:
@@ -95,7 +100,7 @@ STAGES: dict[str, StageSpec] = {
             group=lambda s: s.group_fetch,
             batch_size=lambda s: s.fetch_batch_size,
             batch_wait_ms=lambda s: s.fetch_batch_wait_ms,
-            open=PageFetcher,
+            open=_open_fetcher,
         ),
         StageSpec(
             name="normalize",
