@@ -43,7 +43,7 @@ def bench(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[di
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")}
     env.update(stack.as_env())
     command = [sys.executable, "-m", "pipeline.cli", "bench", "--articles", "300", "--freshness-seconds", "4"]
-    run = subprocess.run([*command, "--json", str(out)], cwd=REPO, env=env, capture_output=True, text=True, timeout=480)
+    run = subprocess.run([*command, "--json", str(out)], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, f"bench failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     return json.loads(out.read_text(encoding="utf-8")), run.stdout
 
@@ -108,6 +108,66 @@ def test_context_of_the_figures(bench: tuple[dict[str, Any], str]) -> None:
     assert data["bottleneck"]["component"] and data["bottleneck"]["reason"]
     assert "Bottleneck:" in stdout and "Freshness p99" in stdout
     assert data["cleanup_problems"] == []
+
+
+PERFORMANCE_KEYS = (
+    "pipeline_cpu_per_doc_ratio_to_es",
+    "normalize_worker_overhead_ratio",
+    "index_worker_overhead_ms",
+    "e2e_pinned_ratio_to_es_core",
+    "two_worker_speedup",
+    "freshness_p95_s",
+    "normalizer_seed_sized_articles_per_s_per_core",
+    "trafilatura_speed_ratio",
+    "peak_rss_mb",
+)
+
+
+def test_performance_targets(bench: tuple[dict[str, Any], str]) -> None:
+    data, stdout = bench
+    goals = {goal["key"]: goal for goal in data["performance_targets"]}
+    assert tuple(goals) == PERFORMANCE_KEYS
+    for key in PERFORMANCE_KEYS:
+        if key == "trafilatura_speed_ratio" and not data["trafilatura"]["available"]:
+            continue
+        assert _positive(data[key]), (key, data[key])
+        assert goals[key]["value"] == data[key] and goals[key]["met"] in (True, False)
+        assert goals[key]["ratio_to_target"] == pytest.approx(data[key] / goals[key]["target"], rel=1e-3)
+    assert "Targets (each a figure of this run):" in stdout
+    for run in data["e2e_runs"]:
+        assert _positive(run["steady_docs_per_s"]) and run["throughput"]
+        assert all(_positive(ms) for ms in run["steady_cpu_ms_per_item"].values() if ms is not None)
+    assert _positive(data["index_worker"]["bulk_serialization_ms_per_doc"])
+
+
+def test_pinned_run_and_cores_given_back(bench: tuple[dict[str, Any], str], stack: Settings) -> None:
+    from pipeline.bench import pinning, procs
+
+    data, _ = bench
+    pinned = data["pinned"]
+    assert pinned["available"], pinned
+    assert pinned["es_cpus"] != pinned["pipeline_cpus"]
+    assert _positive(pinned["es_core_ceiling_docs_per_s"]) and _positive(pinned["e2e"]["steady_docs_per_s"])
+    assert pinned["e2e"]["count"] == pinned["e2e"]["unique"]
+    everywhere = pinning.available_cpus()
+    for name, pgid in procs.service_groups(stack).items():
+        for pid in pinning.group_pids(pgid):
+            for tid in pinning.thread_ids(pid):
+                try:
+                    assert os.sched_getaffinity(tid) == everywhere, (name, pid, tid)
+                except ProcessLookupError:
+                    continue  # a thread that ended meanwhile
+
+
+def test_picture_next_to_the_json(bench: tuple[dict[str, Any], str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    data, stdout = bench
+    picture = Path(stdout.rsplit("picture: ", 1)[1].strip())
+    root = ET.fromstring(picture.read_text(encoding="utf-8"))
+    lines = root.findall("{http://www.w3.org/2000/svg}polyline")
+    assert len(lines) == len(data["e2e_runs"]) + 1  # each drain and the pinned one
+    assert sum(data["freshness"]["histogram"]["counts"]) == data["freshness"]["found"]
 
 
 def test_nothing_of_the_run_is_left_behind(bench: tuple[dict[str, Any], str], stack: Settings) -> None:
