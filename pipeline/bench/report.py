@@ -54,10 +54,15 @@ OUTSIDE = {  # busy CPU that is not the data path
 
 
 def load_of(drain: Drain, cores: int) -> Load:
+    """CPU per item of each worker kind (steady state: startup left out) and service (whole drain), the
+    rest of the busy CPU as "other", and how busy the machine and each worker was."""
     items = max(drain.items, 1)
     busy_s = drain.busy_cores * drain.seconds
     per_item = {name: 1000 * seconds / items for name, seconds in drain.cpu_s.items()}
     per_item["other"] = 1000 * max(busy_s - sum(drain.cpu_s.values()), 0.0) / items
+    for kind in ("normalize", "index"):
+        if kind in drain.cpu_s:
+            per_item[kind] = drain.cpu_ms_per_item(kind)
     per_worker_s = drain.seconds * drain.workers
     return Load(
         per_item,
