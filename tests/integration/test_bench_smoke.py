@@ -130,9 +130,11 @@ def test_performance_targets(bench: tuple[dict[str, Any], str]) -> None:
     for key in PERFORMANCE_KEYS:
         if key == "trafilatura_speed_ratio" and not data["trafilatura"]["available"]:
             continue
-        assert _positive(data[key]), (key, data[key])
-        assert goals[key]["value"] == data[key] and goals[key]["met"] in (True, False)
-        assert goals[key]["ratio_to_target"] == pytest.approx(data[key] / goals[key]["target"], rel=1e-3)
+        # peak_rss_mb keeps its shape (MB per kind of worker); its target is on the larger one
+        value = max(data[key].values()) if key == "peak_rss_mb" else data[key]
+        assert _positive(value), (key, value)
+        assert goals[key]["value"] == pytest.approx(value, rel=1e-3) and goals[key]["met"] in (True, False)
+        assert goals[key]["ratio_to_target"] == pytest.approx(value / goals[key]["target"], rel=1e-3)
     assert "Targets (each a figure of this run):" in stdout
     for run in data["e2e_runs"]:
         assert _positive(run["steady_docs_per_s"]) and run["throughput"]
