@@ -94,6 +94,7 @@ def _throughput_panel(data: dict[str, Any]) -> list[str]:
     highest = max((r for _, points, _ in runs for _, r in points), default=1.0)
     panel = _Panel(LEFT_X, TOP_Y, nice_ticks(longest), nice_ticks(highest))
     out = panel.axes("End to end: articles searchable per second", "seconds since the workers started", "docs/s")
+    lines: list[str] = []
     for n, (name, points, steady) in enumerate(runs):
         colour = COLOURS[n % len(COLOURS)]
         if points:
@@ -101,12 +102,15 @@ def _throughput_panel(data: dict[str, Any]) -> list[str]:
             out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
         label = name + (f": steady {steady:,.0f} docs/s" if steady else "")
         y = TOP_Y + 14 + 16 * n
-        out.append(
+        lines.append(
             f'<line x1="{LEFT_X + 10}" y1="{y - 4}" x2="{LEFT_X + 30}" y2="{y - 4}" stroke="{colour}" '
             f'stroke-width="3"/>'
         )
-        out.append(f'<text x="{LEFT_X + 36}" y="{y}" class="legend">{escape(label)}</text>')
-    return out
+        lines.append(f'<text x="{LEFT_X + 36}" y="{y}" class="legend">{escape(label)}</text>')
+    if lines:  # the legend over the lines, on a pale ground so that both stay readable
+        height = 16 * len(runs) + 6
+        out.append(f'<rect x="{LEFT_X + 4}" y="{TOP_Y + 2}" width="260" height="{height}" class="legend-ground"/>')
+    return out + lines
 
 
 def _freshness_panel(data: dict[str, Any], target_s: float) -> list[str]:
@@ -158,6 +162,7 @@ text { font-family: sans-serif; fill: #222; }
 .axis { font-size: 12px; }
 .legend { font-size: 11px; }
 .frame { fill: none; stroke: #888; }
+.legend-ground { fill: #fff; fill-opacity: 0.85; stroke: #ddd; }
 .grid { stroke: #e4e4e4; }
 .mark { stroke: #444; stroke-dasharray: 3 3; }
 .target { stroke: #d62728; stroke-width: 1.5; stroke-dasharray: 6 3; }
