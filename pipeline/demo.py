@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 
 from pipeline import kafka, search
+from pipeline.api.page import local_time
 from pipeline.commands import poll_one
 from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
@@ -55,12 +57,14 @@ def run_demo(settings: Settings) -> int:
 
     print(f"\n== 4/4 what is in the index ({settings.index_alias})")
     docs = es.search(index=settings.index_alias, size=50, sort=[{"published_at": {"order": "desc"}}])["hits"]["hits"]
-    print(f"  {_cell('published (UTC)', 21)}{_cell('lang', 6)}{_cell('outlet', 20)}{_cell('title', 50)}keywords")
+    header = _cell(f"published ({settings.timezone})", 26) + _cell("lang", 6) + _cell("outlet", 20) + _cell("title", 50)
+    print(f"  {header}keywords")
     for hit in docs:
         doc = hit["_source"]
-        published = (doc.get("published_at") or "-")[:19]
+        stamp = doc.get("published_at")
+        published = local_time(datetime.fromisoformat(stamp), settings.zone) if stamp else "-"
         print(
-            f"  {_cell(published, 21)}{_cell(doc['language'], 6)}{_cell(doc['outlet'], 20)}"
+            f"  {_cell(published, 26)}{_cell(doc['language'], 6)}{_cell(doc['outlet'], 20)}"
             f"{_cell(doc['title'], 50)}{', '.join(doc['keywords'][:4])}"
         )
     print(f"  {len(docs)} documents")
