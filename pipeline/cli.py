@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--metrics-port", type=int, default=0, metavar="N", help="serve Prometheus /metrics (0: off)")
     worker.add_argument("--metrics-host", default="127.0.0.1", help="address for /metrics (default: loopback only)")
 
+    exporter = sub.add_parser(
+        "exporter", help="serve Prometheus metrics of source health (poll state), consumer-group lag and dead letters"
+    )
+    exporter.add_argument("--port", type=int, default=9108, help="port for /metrics (default 9108)")
+    exporter.add_argument("--host", default="127.0.0.1", help="address for /metrics (default: loopback only)")
+
     search = sub.add_parser("search", help="full-text search of the index")
     search.add_argument("query")
     search.add_argument("--json", action="store_true", help="print the hits' documents as a JSON array")
@@ -123,6 +129,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.worker(
             settings, args.kind, args.until_idle, metrics_port=args.metrics_port, metrics_host=args.metrics_host
         )
+    if args.command == "exporter":
+        return commands.exporter(settings, port=args.port, host=args.host)
     if args.command == "search":
         return commands.search(settings, args.query, as_json=args.json, size=args.size)
     if args.command == "sources" and args.action == "check":

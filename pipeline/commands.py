@@ -123,6 +123,15 @@ def worker(
     return 0
 
 
+def exporter(settings: Settings, *, port: int, host: str) -> int:
+    from pipeline import exporter as source_exporter
+    from pipeline.workers.consume import StopFlag
+
+    stop = StopFlag()
+    stop.install()
+    return source_exporter.run(settings, port=port, host=host, stop=stop)
+
+
 def search(settings: Settings, query: str, *, as_json: bool, size: int) -> int:
     hits = search_adapter.search(search_adapter.client(settings), settings.index_alias, query, size=size)
     if as_json:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pipeline import search
@@ -53,6 +54,7 @@ class _Indexer:
         self._alias = settings.index_alias
         self._stop = stop
         self._metrics = metrics
+        metrics.indexed([], 0, datetime.now(UTC))  # stored and stale at zero from the first scrape
 
     def handle(self, records: Sequence[Any]) -> Output:
         return index.handle_batch(records, self._es, self._alias, wait=self._stop.wait, metrics=self._metrics)

@@ -46,7 +46,7 @@ def test_an_edited_file_is_validated_again(tmp_path: Path) -> None:
     _write(sources, ["a", "c"])  # same size, maybe the same mtime: the bytes decide
     again = manifest.load(sources, state)
     assert not again.from_cache and [e["id"] for e in again.entries] == ["a", "c"]
-    with pytest.raises(ConfigError, match="no source 'b'.*known: a, c"):
+    with pytest.raises(ConfigError, match=r"no source 'b'.*known: a, c"):
         again.source("b")
 
 
