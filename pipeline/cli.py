@@ -92,6 +92,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--summary", action="store_true", help="only the summary, not the table per page")
     evaluate.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
 
+    bench_dags = sub.add_parser(
+        "bench-dags", help="measure DAG parsing and scheduling for thousands of generated sources (own Airflow)"
+    )
+    bench_dags.add_argument("--sources", type=int, nargs="+", default=[1000, 10_000], metavar="N", help="sizes")
+    bench_dags.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    bench_dags.add_argument("--no-server", action="store_true", help="DagBag figures only, no Airflow server")
+    bench_dags.add_argument("--port", type=int, default=18793, help="port of the measurement's own Airflow")
+
     sub.add_parser("demo", help="the main job: stack up, poll the sample sources, normalize, index, search")
     return parser
 
@@ -162,6 +170,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             per_page=not args.summary,
             json_path=args.json,
         )
+
+    if args.command == "bench-dags":
+        from pipeline.bench.dags import bench_dags
+
+        return bench_dags(settings, counts=args.sources, json_path=args.json, server=not args.no_server, port=args.port)
     if args.command == "demo":
         from pipeline.demo import run_demo
 
