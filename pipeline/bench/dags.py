@@ -223,7 +223,7 @@ def server_figures(
     )
     overrides = {"AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"}
     started = time.monotonic()
-    airflow_server.start(settings, overrides)
+    airflow_server.start(settings, overrides, timeout_s=900)
     figures: dict[str, Any] = {"server_start_s": round(time.monotonic() - started, 1)}
     try:
         api = AirflowApi(airflow_server.base_url(settings), airflow_server.password(settings) or "")

@@ -33,7 +33,7 @@ _PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@once", "@co
 class SourceConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Slug; names the source's task instance in its schedule's DAG.")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Slug; names the source's poll task.")
     type: SourceType
     url: str | None = None
     path: Path | None = None

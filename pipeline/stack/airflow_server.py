@@ -81,7 +81,7 @@ def password(settings: Settings) -> str | None:
         return None
 
 
-def start(settings: Settings, overrides: Mapping[str, str] | None = None) -> None:
+def start(settings: Settings, overrides: Mapping[str, str] | None = None, timeout_s: float = 180) -> None:
     proc = process(settings)
     if proc.pid() is None:
         env = environment(settings, overrides)
@@ -99,7 +99,7 @@ def start(settings: Settings, overrides: Mapping[str, str] | None = None) -> Non
         if migrated.returncode != 0:
             raise ServiceError(f"airflow db migrate failed; see {proc.log_file}\n{proc.log_tail()}")
         proc.start(["airflow", "standalone"], env=env, cwd=home(settings))
-    wait_until(lambda: version(settings) is not None, timeout_s=180, proc=proc, service="Airflow")
+    wait_until(lambda: version(settings) is not None, timeout_s=timeout_s, proc=proc, service="Airflow")
     wait_until(lambda: password(settings) is not None, timeout_s=60, proc=proc, service="Airflow")
 
 

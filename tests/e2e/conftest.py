@@ -143,6 +143,7 @@ def own_airflow(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             },
+            timeout_s=600,  # a second Airflow on two busy cores can take minutes to answer
         )
         yield airflow
     finally:
