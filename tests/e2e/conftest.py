@@ -104,7 +104,7 @@ def bundled_sources() -> list[dict[str, object]]:
     """The repo's sources file with paths made absolute (the tests' sources file lives elsewhere)."""
     from pipeline.sources.catalog import load_sources
 
-    return [source.model_dump(mode="json", exclude_defaults=True) for source in load_sources(REPO / "sources.yaml")]
+    return [source.model_dump(mode="json", exclude_none=True) for source in load_sources(REPO / "sources.yaml")]
 
 
 @pytest.fixture(scope="session")

@@ -259,6 +259,12 @@ def test_a_source_added_to_the_file_appears_and_a_removed_one_goes_without_a_res
     _log_in(browser, settings)
     pid = airflow_server.process(settings).pid()
 
+    def offered(source_id: str) -> bool | None:
+        """Whether poll_source's Trigger form suggests `source_id` (the dialog is opened afresh each time)."""
+        _open_trigger_dialog(browser, base, ONE_SOURCE_DAG)
+        time.sleep(1)  # the form renders its fields after the dialog opens
+        return source_id in _suggested_sources(browser)
+
     try:
         own_airflow.write_sources([*bundled, added])
         browser.get(f"{base}/dags")
@@ -272,14 +278,12 @@ def test_a_source_added_to_the_file_appears_and_a_removed_one_goes_without_a_res
 
         wait_for(browser, "the new schedule's DAG on the list", lambda _d: card(True), 240)
         screenshot(browser, "airflow-source-added")
-        _open_trigger_dialog(browser, base, ONE_SOURCE_DAG)
-        assert "added-feed" in _suggested_sources(browser)
+        wait_for(browser, "poll_source to offer the new source", lambda _d: offered("added-feed") is True, 120)
     finally:
         own_airflow.write_sources(bundled)
 
     browser.get(f"{base}/dags")
     reload = _reloading(browser, 10)
     wait_for(browser, "the removed schedule's DAG to leave the list", lambda _d: card(False), 240)
-    _open_trigger_dialog(browser, base, ONE_SOURCE_DAG)
-    assert "added-feed" not in _suggested_sources(browser)
+    wait_for(browser, "poll_source to stop offering it", lambda _d: offered("added-feed") is False, 120)
     assert airflow_server.process(settings).pid() == pid  # the same server all along
