@@ -89,6 +89,7 @@ class OwnAirflow:
 
     settings: Settings
     sources: Path
+    initial: list[dict[str, object]]  # what the sources file holds at start (and after each test)
 
     def write_sources(self, entries: Sequence[Mapping[str, object]]) -> None:
         self.sources.write_text(yaml.safe_dump({"sources": list(entries)}, allow_unicode=True), encoding="utf-8")
@@ -134,8 +135,11 @@ def own_airflow(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
             "topic_partitions": 3,
         }
     )
-    airflow = OwnAirflow(settings, home / "sources.yaml")
-    airflow.write_sources(bundled_sources())
+    bundled = bundled_sources()
+    wire = next(source for source in bundled if source["id"] == "harbour-wire")
+    # A second source on harbour-wire's schedule, so that one schedule's DAG polls more than one source.
+    airflow = OwnAirflow(settings, home / "sources.yaml", [*bundled, {**wire, "id": "harbour-wire-again"}])
+    airflow.write_sources(airflow.initial)
     try:
         airflow_server.start(
             settings,

@@ -23,7 +23,7 @@ from pipeline.config import Settings
 from pipeline.poll_plan import ONE_SOURCE_DAG, ScheduleGroup, plan
 from pipeline.stack import airflow_server
 from tests.e2e.browser import chromium, screenshot, wait_for
-from tests.e2e.conftest import OwnAirflow, bundled_sources
+from tests.e2e.conftest import OwnAirflow
 
 pytestmark = pytest.mark.services
 
@@ -100,8 +100,8 @@ def _runs(airflow: httpx.Client, dag_id: str) -> set[str]:
     return {run["dag_run_id"] for run in answer.json()["dag_runs"] if run["run_type"] == "manual"}
 
 
-def _groups() -> dict[str, ScheduleGroup]:
-    return {group.dag_id: group for group in plan(bundled_sources())}
+def _groups(own: OwnAirflow) -> dict[str, ScheduleGroup]:
+    return {group.dag_id: group for group in plan(own.initial)}
 
 
 def _open_trigger_dialog(driver: WebDriver, base: str, dag_id: str) -> WebElement:
@@ -155,7 +155,7 @@ def test_airflow_ui_lists_the_poll_dags_and_polls_one_source_picked_in_the_trigg
 ) -> None:
     settings = own_airflow.settings
     base = airflow_server.base_url(settings)
-    groups = _groups()
+    groups = _groups(own_airflow)
     _log_in(browser, settings)
 
     # The DAG list: one card per schedule (tagged newsflow, poll and its source types) and poll_source.
@@ -222,7 +222,8 @@ def test_a_schedule_dag_shows_each_source_as_a_task_instance_named_after_it(
 ) -> None:
     settings = own_airflow.settings
     base = airflow_server.base_url(settings)
-    group = max(_groups().values(), key=lambda g: len(g.source_ids))
+    group = max(_groups(own_airflow).values(), key=lambda g: len(g.source_ids))
+    assert len(group.source_ids) >= 2
     _log_in(browser, settings)
 
     before = _runs(airflow, group.dag_id)
@@ -253,7 +254,7 @@ def test_a_source_added_to_the_file_appears_and_a_removed_one_goes_without_a_res
 ) -> None:
     settings = own_airflow.settings
     base = airflow_server.base_url(settings)
-    bundled = bundled_sources()
+    bundled = own_airflow.initial
     feed = next(s for s in bundled if s["type"] == "feed")
     added = {**feed, "id": "added-feed", "schedule": "7m"}  # a schedule no other source has
     _log_in(browser, settings)
