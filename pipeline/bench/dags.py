@@ -49,9 +49,12 @@ import os
 from datetime import UTC, datetime, timedelta
 from airflow.sdk import Param, dag, task
 from pipeline.config import Settings
+from pipeline.poll_plan import interval_seconds
 
 def build(source):
-    @dag(dag_id=f"poll__{source['id']}", schedule=source["schedule"], start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    seconds = interval_seconds(source["schedule"])
+    schedule = timedelta(seconds=seconds) if seconds else source["schedule"]
+    @dag(dag_id=f"poll__{source['id']}", schedule=schedule, start_date=datetime(2024, 1, 1, tzinfo=UTC),
          catchup=False, max_active_runs=1, tags=["newsflow", source["outlet"], source["category"]],
          doc_md=f"### Polls `{source['id']}`", default_args={"retries": 4, "retry_delay": timedelta(seconds=30)},
          params={"force": Param(False, type="boolean"), "dry_run": Param(False, type="boolean")})
