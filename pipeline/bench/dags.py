@@ -21,6 +21,7 @@ would make do not run. Figures are wall-clock on a shared machine: compare withi
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import resource
@@ -272,11 +273,17 @@ def server_figures(
         path = f"/dags/{group.dag_id}/dagRuns/{run['dag_run_id']}"
 
         def first_poll_started() -> Any:
-            answer = api.get(f"{path}/taskInstances", task_id="poll", limit=1, order_by="start_date")
-            started = [t for t in answer["task_instances"] if t.get("start_date")]
-            return started and (started[0], answer["total_entries"])
+            answer = api.get(
+                f"{path}/taskInstances",
+                task_id="poll",
+                state=["running", "success", "failed", "up_for_retry"],
+                limit=1,
+                order_by="start_date",
+            )
+            return answer["task_instances"] and answer["task_instances"][0]
 
-        first, mapped = _wait("the first mapped poll to start", first_poll_started, 900)
+        first = _wait("the first mapped poll to start", first_poll_started, 900)
+        mapped = api.get(f"{path}/taskInstances", task_id="poll", limit=1)["total_entries"]
         selected = api.get(f"{path}/taskInstances/sources")
         opened = api.get(path)
         api.send("PATCH", path, {"state": "failed"})  # stop: the measurement is the scheduling, not the polls
@@ -336,6 +343,7 @@ def _drop_topics(settings: Settings) -> None:
 
 def bench_dags(settings: Settings, *, counts: list[int], json_path: str | None, server: bool, port: int) -> int:
     report = print
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the figures
     results: dict[str, Any] = {"load_average_at_start": os.getloadavg(), "sizes": {}}
     for count in counts:
         with tempfile.TemporaryDirectory(prefix=f"newsflow-bench-dags-{count}-") as tmp:
