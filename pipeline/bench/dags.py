@@ -183,14 +183,20 @@ class AirflowApi:
         )
 
     def get(self, path: str, **params: Any) -> Any:
-        answer = self.client.get(path, params=params)
-        answer.raise_for_status()
-        return answer.json()
+        return self._call("GET", path, params=params)
 
     def send(self, method: str, path: str, body: Mapping[str, Any]) -> Any:
-        answer = self.client.request(method, path, json=dict(body))
-        answer.raise_for_status()
-        return answer.json()
+        return self._call(method, path, json=dict(body))
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request, tried again on a 5xx (SQLite answers "database is locked" while the scheduler writes)."""
+        for attempt in range(6):
+            answer = self.client.request(method, path, **kwargs)
+            if answer.status_code < 500 or attempt == 5:
+                answer.raise_for_status()
+                return answer.json()
+            time.sleep(2)
+        raise AssertionError("unreachable")
 
 
 def _wait(what: str, check: Callable[[], Any], timeout_s: float, every_s: float = 0.5) -> Any:
