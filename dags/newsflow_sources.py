@@ -19,6 +19,7 @@ from airflow.sdk import Param, dag, task
 from pipeline.config import Settings
 from pipeline.poll_plan import ONE_SOURCE_DAG, ScheduleGroup, interval_seconds, plan
 from pipeline.sources import manifest
+from pipeline.sources.catalog import SourceConfig
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 # A run polls all the sources of a schedule: retries stay short so that a failing source cannot hold its
@@ -50,9 +51,9 @@ def _group_doc(group: ScheduleGroup, entries: dict[str, dict[str, Any]]) -> str:
     shown = group.source_ids[:DOC_SOURCES_SHOWN]
     rows = []
     for source_id in shown:
-        entry = entries[source_id]
-        about = " · ".join(str(entry[k]) for k in ("outlet", "category") if entry.get(k))
-        rows.append(f"- `{source_id}` ({entry['type']}){': ' + about if about else ''}")
+        source = SourceConfig.model_validate(entries[source_id])  # for its location, credentials masked
+        about = " · ".join(str(value) for value in (source.outlet, source.category) if value)
+        rows.append(f"- `{source_id}`: {source.type.value} at `{source.location}`{' · ' + about if about else ''}")
     more = len(group.source_ids) - len(shown)
     if more:
         rows.append(f"- ... and {more} more (`newsflow sources list`)")
