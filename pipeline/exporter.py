@@ -47,7 +47,11 @@ def read_sources(settings: Settings) -> list[SourceHealth]:
 
 
 def read_kafka(settings: Settings) -> KafkaReading:
-    pairs = ((settings.group_normalize, settings.topic_raw), (settings.group_index, settings.topic_articles))
+    pairs = (
+        (settings.group_fetch, settings.topic_fetch),
+        (settings.group_normalize, settings.topic_raw),
+        (settings.group_index, settings.topic_articles),
+    )
     try:
         lag = tuple(GroupLag(group, topic, kafka.lag(settings, group, topic)) for group, topic in pairs)
         deadletters = sum(kafka.end_offsets(settings, settings.topic_deadletter).values())
