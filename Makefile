@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint unit stack-up stack-up-cluster stack-down stack-status clean browser
+.PHONY: install demo test lint unit stack-up stack-up-cluster stack-down stack-status clean browser prometheus
 
 install: $(STAMP)
 
@@ -29,7 +29,7 @@ lint: install
 unit: install
 	$(BIN)/pytest tests/unit -q
 
-test: install lint browser
+test: install lint browser prometheus
 	$(BIN)/pytest -q
 
 # Headless Chromium, its driver and a CJK font (else Chinese renders as boxes) for the browser tests
@@ -40,6 +40,15 @@ BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 browser:
 	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && fc-list :lang=zh | grep -q . || \
 		{ $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y $(BROWSER_PACKAGES); }
+
+# Prometheus and promtool (Debian's `prometheus` package) for the alerting-rule tests and the scrape test
+# (tests/unit/test_monitoring.py, tests/integration/test_prometheus.py), installed only when missing; sudo only when
+# not root. (Where systemd runs, Debian also starts its own server on :9090; the tests start theirs on free ports.)
+PROMETHEUS_PACKAGES := prometheus
+
+prometheus:
+	@test -x /usr/bin/prometheus && test -x /usr/bin/promtool || \
+		{ $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(PROMETHEUS_PACKAGES); }
 
 stack-up: install
 	$(BIN)/newsflow stack up

@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--metrics-port", type=int, default=0, metavar="N", help="serve Prometheus /metrics (0: off)")
     worker.add_argument("--metrics-host", default="127.0.0.1", help="address for /metrics (default: loopback only)")
 
+    exporter = sub.add_parser(
+        "exporter", help="serve Prometheus metrics of source health (poll state), consumer-group lag and dead letters"
+    )
+    exporter.add_argument("--port", type=int, default=9108, help="port for /metrics (default 9108)")
+    exporter.add_argument("--host", default="127.0.0.1", help="address for /metrics (default: loopback only)")
+
     search = sub.add_parser("search", help="full-text search of the index")
     search.add_argument("query")
     search.add_argument("--json", action="store_true", help="print the hits' documents as a JSON array")
@@ -117,6 +123,14 @@ def _parser() -> argparse.ArgumentParser:
         help="search: exit 1 if nDCG@10 < X, or a query of an abbreviation, alias or ticker misses its stories",
     )
 
+    bench_dags = sub.add_parser(
+        "bench-dags", help="measure DAG parsing and scheduling for thousands of generated sources (own Airflow)"
+    )
+    bench_dags.add_argument("--sources", type=int, nargs="+", default=[1000, 10_000], metavar="N", help="sizes")
+    bench_dags.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    bench_dags.add_argument("--no-server", action="store_true", help="DagBag figures only, no Airflow server")
+    bench_dags.add_argument("--port", type=int, default=18793, help="port of the measurement's own Airflow")
+
     sub.add_parser("demo", help="the main job: stack up, poll the sample sources, normalize, index, search")
     return parser
 
@@ -180,6 +194,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.worker(
             settings, args.kind, args.until_idle, metrics_port=args.metrics_port, metrics_host=args.metrics_host
         )
+    if args.command == "exporter":
+        return commands.exporter(settings, port=args.port, host=args.host)
     if args.command == "search":
         return commands.search(settings, args.query, as_json=args.json, size=args.size)
     if args.command == "sources" and args.action == "check":
@@ -219,6 +235,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             per_page=not args.summary,
             json_path=args.json,
         )
+
+    if args.command == "bench-dags":
+        from pipeline.bench.dags import bench_dags
+
+        return bench_dags(settings, counts=args.sources, json_path=args.json, server=not args.no_server, port=args.port)
     if args.command == "demo":
         from pipeline.demo import run_demo
 

@@ -133,6 +133,15 @@ def _terminal(fragment: str) -> str:
     return " ".join(html.unescape(marked).split())
 
 
+def exporter(settings: Settings, *, port: int, host: str) -> int:
+    from pipeline import exporter as source_exporter
+    from pipeline.workers.consume import StopFlag
+
+    stop = StopFlag()
+    stop.install()
+    return source_exporter.run(settings, port=port, host=host, stop=stop)
+
+
 def search(settings: Settings, query: str, *, as_json: bool, size: int) -> int:
     """The read API's search (same query, ranking and expansion), printed; times in the newsroom's zone."""
     from pipeline.api.backend import Backend

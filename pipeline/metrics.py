@@ -1,4 +1,5 @@
-"""Worker metrics: a small interface the loops call, a no-op when metrics are off, Prometheus when on.
+"""Metrics: the workers' (a small interface the loops call, a no-op when metrics are off, Prometheus when on),
+and the exporter's (source health from the poll state, consumer-group lag and dead letters from Kafka).
 
 `serve(worker, port)` builds a registry of its own (nothing is registered in prometheus_client's
 global one) and serves it at `http://host:port/metrics`. Every series carries a `worker` label
@@ -8,14 +9,17 @@ global one) and serves it at `http://host:port/metrics`. Every series carries a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, NewsflowError
 
 log = logging.getLogger(__name__)
 
@@ -219,11 +223,7 @@ class PrometheusMetrics:
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Serve `/metrics` from a daemon thread until `close()`."""
-        try:
-            self._server, _thread = start_http_server(port, addr=host, registry=self.registry)
-        except OSError as exc:
-            raise ConfigError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from None
-        log.info("serving metrics at http://%s:%d/metrics", host, port)
+        self._server = serve_registry(self.registry, port, host)
 
     def close(self) -> None:
         server, self._server = self._server, None
@@ -256,3 +256,114 @@ def serve_many(workers: Sequence[str], port: int, host: str = "127.0.0.1") -> tu
     assert first is not None
     first.serve(port, host)
     return views, first
+
+
+# The exporter (`newsflow exporter`): what no long-running worker knows. Polls run in short Airflow tasks and
+# leave their outcome in the durable poll state; a consumer group's lag is read from its committed offsets, so
+# it is there when every worker of the group is down (when their own lag gauges are gone).
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One enabled source and its poll state."""
+
+    source_id: str
+    type: str
+    schedule: str
+    consecutive_failures: int = 0
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GroupLag:
+    group: str
+    topic: str
+    messages: int
+
+
+@dataclass(frozen=True)
+class KafkaReading:
+    """What Kafka said at scrape time; `ok` is False (and the rest empty) when it could not be read."""
+
+    ok: bool
+    lag: tuple[GroupLag, ...] = ()
+    deadletters: int | None = None  # messages ever written to the dead-letter topic (sum of its end offsets)
+
+
+class ExporterCollector(Collector):
+    """Builds the exporter's families at each scrape from two readers (the I/O is theirs)."""
+
+    def __init__(self, sources: Callable[[], list[SourceHealth]], kafka: Callable[[], KafkaReading]) -> None:
+        self._sources = sources
+        self._kafka = kafka
+
+    def collect(self) -> Iterator[Metric]:
+        readable = GaugeMetricFamily(
+            "newsflow_exporter_reading_ok", "1 when the exporter could read this part at the scrape.", labels=["part"]
+        )
+        try:
+            sources: list[SourceHealth] | None = self._sources()
+        except NewsflowError as exc:
+            log.warning("cannot read the sources or their poll state: %s", exc)
+            sources = None
+        readable.add_metric(["sources"], 1 if sources is not None else 0)
+        kafka = self._kafka()
+        readable.add_metric(["kafka"], 1 if kafka.ok else 0)
+        yield readable
+        if sources is not None:
+            yield from source_families(sources)
+        if kafka.ok:
+            yield from kafka_families(kafka)
+
+
+def source_families(sources: Sequence[SourceHealth]) -> Iterator[Metric]:
+    info = GaugeMetricFamily(
+        "newsflow_source_info", "1 for each enabled source in the sources file.", labels=["source", "type", "schedule"]
+    )
+    failures = GaugeMetricFamily(
+        "newsflow_source_consecutive_failures",
+        "Polls of the source that failed in a row (0: last poll ok).",
+        labels=["source"],
+    )
+    attempt = GaugeMetricFamily(
+        "newsflow_source_last_attempt_timestamp_seconds",
+        "When the source was last polled (Unix time).",
+        labels=["source"],
+    )
+    success = GaugeMetricFamily(
+        "newsflow_source_last_success_timestamp_seconds", "When a poll of the source last succeeded.", labels=["source"]
+    )
+    for source in sources:
+        info.add_metric([source.source_id, source.type, source.schedule], 1)
+        failures.add_metric([source.source_id], source.consecutive_failures)
+        if source.last_attempt is not None:
+            attempt.add_metric([source.source_id], source.last_attempt.timestamp())
+        if source.last_success is not None:
+            success.add_metric([source.source_id], source.last_success.timestamp())
+    yield from (info, failures, attempt, success)
+
+
+def kafka_families(reading: KafkaReading) -> Iterator[Metric]:
+    lag = GaugeMetricFamily(
+        "newsflow_consumer_group_lag_messages",
+        "Messages on the topic that the consumer group has not committed yet (from its committed offsets).",
+        labels=["group", "topic"],
+    )
+    for row in reading.lag:
+        lag.add_metric([row.group, row.topic], row.messages)
+    yield lag
+    if reading.deadletters is not None:
+        yield CounterMetricFamily(
+            "newsflow_deadletters_written", "Dead letters ever written, by any stage.", value=reading.deadletters
+        )
+
+
+def serve_registry(registry: CollectorRegistry, port: int, host: str = "127.0.0.1") -> WSGIServer:
+    """Serve `registry` at `http://host:port/metrics` from a daemon thread; stop with `shutdown()`."""
+    try:
+        server, _thread = start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:
+        raise ConfigError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from None
+    log.info("serving metrics at http://%s:%d/metrics", host, port)
+    return server

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.config import Settings
@@ -28,8 +29,10 @@ def base_url(settings: Settings) -> str:
     return f"http://127.0.0.1:{settings.airflow_port}"
 
 
-def environment(settings: Settings) -> dict[str, str]:
-    """Environment for every airflow process: its config, and our settings for the DAGs' tasks."""
+def environment(settings: Settings, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for every airflow process: its config, and our settings for the DAGs' tasks.
+
+    `overrides` (AIRFLOW__* settings) come last: tests and measurements use them, the stack does not."""
     venv_bin = str(Path(sys.executable).parent)
     airflow_home = home(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "NEWSFLOW_"))}
@@ -51,10 +54,13 @@ def environment(settings: Settings) -> dict[str, str]:
             "AIRFLOW__API__PORT": str(settings.airflow_port),
             "AIRFLOW__API__BASE_URL": base_url(settings),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            # A schedule's DAG maps one task instance per source: allow 10,000 sources on one schedule.
+            "AIRFLOW__CORE__MAX_MAP_LENGTH": "20000",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         }
     )
+    env.update(overrides or {})
     return env
 
 
@@ -75,10 +81,10 @@ def password(settings: Settings) -> str | None:
         return None
 
 
-def start(settings: Settings) -> None:
+def start(settings: Settings, overrides: Mapping[str, str] | None = None, timeout_s: float = 180) -> None:
     proc = process(settings)
     if proc.pid() is None:
-        env = environment(settings)
+        env = environment(settings, overrides)
         home(settings).mkdir(parents=True, exist_ok=True)
         proc.run_dir.mkdir(parents=True, exist_ok=True)
         with open(proc.log_file, "ab") as log:
@@ -93,7 +99,7 @@ def start(settings: Settings) -> None:
         if migrated.returncode != 0:
             raise ServiceError(f"airflow db migrate failed; see {proc.log_file}\n{proc.log_tail()}")
         proc.start(["airflow", "standalone"], env=env, cwd=home(settings))
-    wait_until(lambda: version(settings) is not None, timeout_s=180, proc=proc, service="Airflow")
+    wait_until(lambda: version(settings) is not None, timeout_s=timeout_s, proc=proc, service="Airflow")
     wait_until(lambda: password(settings) is not None, timeout_s=60, proc=proc, service="Airflow")
 
 

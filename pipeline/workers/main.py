@@ -76,6 +76,7 @@ def run_stage(
             emit(output, emitter)
             return output.postponed
 
+        _at_zero(metrics, reads=topics[0], writes=(settings.topic_deadletter,))
         return run(
             consumer,
             _metered(handle, emitter, settings, topics[0], metrics),
@@ -149,6 +150,14 @@ def run_all(
     if errors:
         raise errors[0]
     return results
+
+
+def _at_zero(metrics: Metrics, *, reads: str, writes: Sequence[str]) -> None:
+    """Series present at zero from the first scrape, so that alerts on their increase see the first event too."""
+    metrics.consumed(reads, 0)
+    metrics.failed(reads, 0)
+    for topic in writes:
+        metrics.produced(topic, 0)
 
 
 def _metered(

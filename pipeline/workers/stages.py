@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pipeline.config import Settings
@@ -73,6 +74,7 @@ class _Indexer:
         self._batch_size = settings.index_batch_size
         self._refresh_every_s = settings.index_refresh_caught_up_ms / 1000
         self._refreshed_at = float("-inf")
+        metrics.indexed([], 0, datetime.now(UTC))  # stored and stale at zero from the first scrape
 
     def handle(self, records: Sequence[Any]) -> Output:
         # Caught up (less than a batch waited): make this batch searchable now rather than at the next

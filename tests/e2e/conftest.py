@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline.config import Settings
 
@@ -77,3 +81,75 @@ def run_dags(run_dags_with_output: RunDagsWithOutput) -> RunDags:
         return run_dags_with_output(settings, sources_file, dag_ids)[0]
 
     return run
+
+
+@dataclass(frozen=True)
+class OwnAirflow:
+    """An Airflow of the tests' own (own home, port and sources file) on the stack's Kafka and Elasticsearch."""
+
+    settings: Settings
+    sources: Path
+    initial: list[dict[str, object]]  # what the sources file holds at start (and after each test)
+
+    def write_sources(self, entries: Sequence[Mapping[str, object]]) -> None:
+        self.sources.write_text(yaml.safe_dump({"sources": list(entries)}, allow_unicode=True), encoding="utf-8")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bundled_sources() -> list[dict[str, object]]:
+    """The repo's sources file with paths made absolute (the tests' sources file lives elsewhere)."""
+    from pipeline.sources.catalog import load_sources
+
+    return [source.model_dump(mode="json", exclude_none=True) for source in load_sources(REPO / "sources.yaml")]
+
+
+@pytest.fixture(scope="session")
+def own_airflow(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnAirflow]:
+    """Started once for the session (a minute or two on two cores), stopped at the end.
+
+    The DAG folder is re-parsed every 5 s instead of 30 s, so that a change to the sources file shows
+    within seconds; nothing else differs from the stack's Airflow.
+    """
+    from pipeline.stack import airflow_server
+    from tests.conftest import _remove
+
+    home = tmp_path_factory.mktemp("own-airflow")
+    run = uuid.uuid4().hex[:10]
+    settings = stack.model_copy(
+        update={
+            "state_dir": home / "state",
+            "airflow_port": _free_port(),
+            "sources": home / "sources.yaml",
+            "dags_folder": REPO / "dags",
+            "topic_raw": f"t{run}.news.raw",
+            "topic_articles": f"t{run}.news.articles",
+            "topic_deadletter": f"t{run}.news.deadletter",
+            "group_normalize": f"t{run}-normalize",
+            "group_index": f"t{run}-index",
+            "index_alias": f"t{run}-news-articles",
+            "topic_partitions": 3,
+        }
+    )
+    bundled = bundled_sources()
+    wire = next(source for source in bundled if source["id"] == "harbour-wire")
+    # A second source on harbour-wire's schedule, so that one schedule's DAG polls more than one source.
+    airflow = OwnAirflow(settings, home / "sources.yaml", [*bundled, {**wire, "id": "harbour-wire-again"}])
+    airflow.write_sources(airflow.initial)
+    try:
+        airflow_server.start(
+            settings,
+            {
+                "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            },
+            timeout_s=600,  # a second Airflow on two busy cores can take minutes to answer
+        )
+        yield airflow
+    finally:
+        airflow_server.process(settings).stop()
+        _remove(settings)

@@ -1,5 +1,5 @@
 """The maintenance DAG on the real stack: healthy runs succeed, too many recent dead letters fail the run;
-and a poll DAG whose feed is malformed fails with the reason on one ERROR line."""
+and a poll DAG whose only feed is malformed fails with the reason on one ERROR line."""
 
 from __future__ import annotations
 
@@ -95,9 +95,9 @@ def test_a_failing_poll_logs_its_reason_on_one_error_line(
     feed.write_text("<rss><channel><title>cut off", encoding="utf-8")
     kafka.ensure_topics(isolated)
 
-    states, output = run_dags_with_output(isolated, _sources(tmp_path, feed), ["poll__broken-feed"])
+    states, output = run_dags_with_output(isolated, _sources(tmp_path, feed), ["poll__hourly"])
 
-    assert states == {"poll__broken-feed": "failed"}
+    assert states == {"poll__hourly": "failed"}  # its only source failed
     lines = output.splitlines()
     ours = [n for n, line in enumerate(lines) if "poll of broken-feed failed: malformed rss feed" in line]
     assert len(ours) == 1, output[-3000:]

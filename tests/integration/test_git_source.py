@@ -343,7 +343,7 @@ def test_a_lost_mirror_is_fetched_again_and_only_new_posts_are_read(isolated: Se
 def test_the_sources_dag_and_its_task_body_poll_a_git_source(
     isolated: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The DAG file needs nothing but the source in the list: one `poll__<id>` DAG, whose task body polls it."""
+    """The DAG file needs nothing but the source in the list: its schedule's DAG names it; the task body polls it."""
     repo = WorkRepo(tmp_path / "finews")
     names = _plain_finews(5)
     for name in names:
@@ -353,17 +353,18 @@ def test_the_sources_dag_and_its_task_body_poll_a_git_source(
     script = (
         "import json, sys; from airflow.dag_processing.dagbag import DagBag\n"
         "bag = DagBag(dag_folder=sys.argv[1])\n"
-        "dag = bag.dags.get('poll__finews-git')\n"
+        "dag = bag.dags.get('poll__hourly')\n"
         "print(json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()},"
         " 'tags': sorted(dag.tags) if dag else None, 'doc': dag.doc_md if dag else None}, ensure_ascii=False))\n"
     )
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
     env["NEWSFLOW_SOURCES"] = str(settings.sources)
+    env["NEWSFLOW_STATE_DIR"] = str(settings.state_dir)
     dags = REPO / "dags"
     out = subprocess.run([sys.executable, "-c", script, str(dags)], env=env, capture_output=True, text=True, check=True)
     parsed = json.loads(out.stdout.strip().splitlines()[-1])
-    assert parsed["errors"] == {} and parsed["tags"] == sorted({"newsflow", "东方财富", "emnews"})
-    assert f"git at `{repo.path.as_uri()}`" in parsed["doc"]
+    assert parsed["errors"] == {} and parsed["tags"] == sorted({"newsflow", "poll", "git"})
+    assert f"`finews-git`: git at `{repo.path.as_uri()}` · 东方财富 · emnews" in parsed["doc"]
 
     for name, value in settings.as_env().items():
         monkeypatch.setenv(name, value)

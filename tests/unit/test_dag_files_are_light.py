@@ -44,11 +44,12 @@ def test_dag_module_imports_nothing_heavy(tmp_path: Path, dag_file: Path) -> Non
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
     )
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "NEWSFLOW_SOURCES": str(REPO / "sources.yaml")}
+    env["NEWSFLOW_STATE_DIR"] = str(tmp_path / "state")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
-def test_a_source_without_a_fixed_outlet_or_category_gets_its_dag(tmp_path: Path) -> None:
+def test_a_source_without_a_fixed_outlet_or_category_is_in_its_schedules_dag(tmp_path: Path) -> None:
     posts = tmp_path / "posts"
     posts.mkdir()
     sources = tmp_path / "sources.yaml"
@@ -63,14 +64,13 @@ def test_a_source_without_a_fixed_outlet_or_category_gets_its_dag(tmp_path: Path
         "import importlib.util, json\n"
         f"spec = importlib.util.spec_from_file_location('newsflow_dags', {str(dag_file)!r})\n"
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
-        "dags = {name: getattr(module, name) for name in ('poll__mirror', 'poll__fixed')}\n"
-        "found = {n: [sorted(d.tags), d.description, d.doc_md] for n, d in dags.items()}\n"
-        "print(json.dumps(found, ensure_ascii=False))\n"
+        "dag = module.poll__hourly\n"
+        "print(json.dumps([sorted(dag.tags), dag.description, dag.doc_md], ensure_ascii=False))\n"
     )
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "NEWSFLOW_SOURCES": str(sources)}
+    env["NEWSFLOW_STATE_DIR"] = str(tmp_path / "state")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-    dags = json.loads(out.stdout.strip().splitlines()[-1])
-    tags, description, doc = dags["poll__mirror"]
-    assert tags == ["newsflow"] and description == "Poll mirror (jekyll)"
-    assert "each item’s own" in doc
-    assert dags["poll__fixed"][0] == sorted(["newsflow", "证券时报", "zqsb"])
+    tags, description, doc = json.loads(out.stdout.strip().splitlines()[-1])
+    assert tags == ["jekyll", "newsflow", "poll"] and description == "Poll the 2 sources on schedule @hourly"
+    assert f"- `mirror`: jekyll at `{posts}`\n" in doc  # nothing fixed: each item's own outlet and category
+    assert f"- `fixed`: jekyll at `{posts}` · 证券时报 · zqsb" in doc

@@ -168,3 +168,58 @@ def test_a_batch_reports_what_its_successful_attempt_sent() -> None:
     assert recorder.calls == []
     metered([])
     assert recorder.calls == [("produced", "a", 2), ("produced", "d", 1), ("failed", "r", 1)]
+
+
+def _exported(collector: object) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    registry = CollectorRegistry()
+    registry.register(collector)  # type: ignore[arg-type]
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(generate_latest(registry).decode())
+        for s in family.samples
+    }
+
+
+def test_exporter_families_from_source_health_and_kafka() -> None:
+    from datetime import UTC, datetime
+
+    from pipeline.metrics import ExporterCollector, GroupLag, KafkaReading, SourceHealth
+
+    ok_at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    sources = [
+        SourceHealth("good", "feed", "@hourly", 0, ok_at, ok_at),
+        SourceHealth("bad", "jekyll", "30m", 4, ok_at, None),
+        SourceHealth("new", "feed", "@hourly"),  # never polled
+    ]
+    kafka = KafkaReading(ok=True, lag=(GroupLag("g-n", "raw", 7), GroupLag("g-i", "articles", 0)), deadletters=12)
+    got = _exported(ExporterCollector(lambda: sources, lambda: kafka))
+
+    def value(name: str, **labels: str) -> float | None:
+        return got.get((name, frozenset(labels.items())))
+
+    assert value("newsflow_exporter_reading_ok", part="sources") == 1
+    assert value("newsflow_exporter_reading_ok", part="kafka") == 1
+    assert value("newsflow_source_info", source="bad", type="jekyll", schedule="30m") == 1
+    assert value("newsflow_source_consecutive_failures", source="bad") == 4
+    assert value("newsflow_source_consecutive_failures", source="new") == 0
+    assert value("newsflow_source_last_success_timestamp_seconds", source="good") == ok_at.timestamp()
+    assert value("newsflow_source_last_success_timestamp_seconds", source="bad") is None  # never succeeded
+    assert value("newsflow_source_last_attempt_timestamp_seconds", source="new") is None
+    assert value("newsflow_consumer_group_lag_messages", group="g-n", topic="raw") == 7
+    assert value("newsflow_deadletters_written_total") == 12
+
+
+def test_exporter_says_what_it_could_not_read() -> None:
+    from pipeline.errors import ConfigError
+    from pipeline.metrics import ExporterCollector, KafkaReading
+
+    def broken() -> list[object]:
+        raise ConfigError("sources file: not valid YAML")
+
+    got = _exported(ExporterCollector(broken, lambda: KafkaReading(ok=False)))  # type: ignore[arg-type]
+    assert got[("newsflow_exporter_reading_ok", frozenset({("part", "sources")}))] == 0
+    assert got[("newsflow_exporter_reading_ok", frozenset({("part", "kafka")}))] == 0
+    assert not [name for name, _ in got if name.startswith(("newsflow_source_", "newsflow_consumer_group"))]
