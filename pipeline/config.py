@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     index_version: int = Field(default=1, ge=1)
     index_shards: int = Field(default=1, ge=1)
     index_replicas: int = Field(default=0, ge=0)
+    # Stories: copies of one story within this many days (on publication times) share a story_id
+    story_window_days: float = Field(default=7.0, gt=0)
 
     # Workers
     # Workers. A fetch returns once `batch_min_bytes` are waiting or after the stage's wait: under a
@@ -148,6 +150,16 @@ class Settings(BaseSettings):
     @property
     def fetch_topics(self) -> tuple[str, str]:
         return self.topic_fetch, self.topic_fetch_retry
+
+    @property
+    def story_records_index(self) -> str:
+        """The story grouping's shared state: one record per article (fingerprint and story)."""
+        return f"{self.index_alias}-story-records"
+
+    @property
+    def stories_index(self) -> str:
+        """One document per story of two or more articles: its size, first-seen article and members."""
+        return f"{self.index_alias}-stories"
 
     @property
     def kafka_host_port(self) -> tuple[str, int]:

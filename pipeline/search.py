@@ -28,7 +28,8 @@ from elasticsearch import (
 from pipeline.config import Settings
 from pipeline.errors import PermanentError, RetryableError
 from pipeline.retry import Outcome, classify_status
-from schemas.index_template import ARTICLE_MAPPING, index_template
+from schemas.index_template import ARTICLE_MAPPING, STORY_MAPPING, STORY_RECORD_MAPPING, index_template, story_index_body
+
 from schemas.models import Article
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ def ensure_index(es: Elasticsearch, settings: Settings, *, version: int | None =
         es.cluster.health(index=name, wait_for_status="yellow", timeout="20s")
     except (ApiError, TransportError) as exc:
         raise _translate(exc, f"setting up index {name}") from exc
+    if point_alias:
+        ensure_story_indices(es, settings)
     return name
 
 
@@ -120,6 +123,24 @@ def _add_new_fields(es: Elasticsearch, index: str) -> None:
         es.indices.put_mapping(index=index, properties=ARTICLE_MAPPING["properties"])
     except BadRequestError as exc:
         log.warning("index %s: its mapping differs from the template (%s); run `newsflow index reindex`", index, exc)
+
+
+def ensure_story_indices(es: Elasticsearch, settings: Settings) -> None:
+    """Create the story grouping's indices (records and stories) when missing; idempotent."""
+    for name, mapping in (
+        (settings.story_records_index, STORY_RECORD_MAPPING),
+        (settings.stories_index, STORY_MAPPING),
+    ):
+        try:
+            if not es.indices.exists(index=name):
+                try:
+                    es.indices.create(index=name, **story_index_body(mapping, replicas=settings.index_replicas))
+                except ApiError as exc:
+                    if exc.status_code != 400 or "resource_already_exists" not in str(exc):
+                        raise
+            es.cluster.health(index=name, wait_for_status="yellow", timeout="20s")
+        except (ApiError, TransportError) as exc:
+            raise _translate(exc, f"setting up index {name}") from exc
 
 
 def alias_targets(es: Elasticsearch, alias: str) -> list[str]:

@@ -60,3 +60,40 @@ def index_template(alias: str, *, shards: int = 1, replicas: int = 0) -> dict[st
         },
         "_meta": {"description": "newsflow articles", "article_schema_version": 1},
     }
+
+
+# Story grouping (see pipeline.stories). Records: one per article, its fingerprint and story. Only what is
+# searched is mapped (LSH keys, time, story); the sketch rides in _source. One shard: the records' sequence
+# numbers order every write, which is how two stories founded at the same moment are told apart.
+STORY_RECORD_MAPPING: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "article_id": _KEYWORD,
+        "story_id": _KEYWORD,
+        "keys": _KEYWORD,
+        "at": _DATE,
+        "written_at": _DATE,
+    },
+}
+
+# Stories of two or more articles: size, first-seen article, members; kept current as copies arrive.
+STORY_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "story_id": _KEYWORD,
+        "size": {"type": "integer"},
+        "first_seen_id": _KEYWORD,
+        "first_seen_at": _DATE,
+        "last_seen_at": _DATE,
+        "members": _KEYWORD,
+        "updated_at": _DATE,
+    },
+}
+
+
+def story_index_body(mapping: dict[str, Any], *, replicas: int = 0) -> dict[str, Any]:
+    """Settings and mappings of a story index (records or stories): one shard, as the order of writes needs."""
+    return {
+        "settings": {"number_of_shards": 1, "number_of_replicas": replicas, "refresh_interval": "1s"},
+        "mappings": mapping,
+    }

@@ -1,0 +1,155 @@
+"""Which story each article of a batch belongs to, from what the shared state holds. Pure.
+
+The shared state (`pipeline.stories.store`) keeps one *record* per article: its fingerprint and its
+story. A story's id is the id of the article that founded it; the founder's record is the story's
+root. The normalize worker assigns a batch in two passes:
+
+1. `first_pass`: an article that already has a record keeps its story (redelivery, replay: the same
+   answer every time). Every other article is compared with its candidates (records sharing LSH keys,
+   best first, then the batch's own earlier articles); it joins the story of the first candidate that
+   verifies (`match.same_story`), or founds a story of its own.
+2. The new records are written (create-only, then the index is refreshed), and `recheck` looks again
+   for the articles that founded a story: a copy normalized at the same moment by another worker was
+   invisible to the first pass. Of two such founders, the one whose record was *written first* (lower
+   `_seq_no`: the records index has one shard, so its sequence numbers order every write) keeps its
+   story and the other joins it. The later writer always sees the earlier one (its refresh came after
+   the earlier write), so the two never each join the other, and never both keep their own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pipeline.stories.match import Reason, same_story
+from pipeline.stories.sketch import Fingerprint
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the shared state holds for one article; `seq_no` is the record's write position, when known."""
+
+    fingerprint: Fingerprint
+    story_id: str
+    seq_no: int | None = None
+    primary_term: int | None = None
+    written_at: datetime | None = None
+
+    @property
+    def article_id(self) -> str:
+        return self.fingerprint.article_id
+
+    @property
+    def is_root(self) -> bool:
+        return self.story_id == self.article_id
+
+    @property
+    def order(self) -> tuple[int, int] | None:
+        """Where the record's last write stands among all writes (primary term, then sequence number)."""
+        return None if self.seq_no is None else (self.primary_term or 0, self.seq_no)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The story of one article and how it was chosen."""
+
+    story_id: str
+    how: str  # "known" (it had a record), "founded", or the match reason ("text", "contained", "headline")
+    matched: str | None = None  # the article it was matched with
+
+    @property
+    def founded(self) -> bool:
+        return self.how == "founded"
+
+
+def ranked(candidates: Iterable[Record], shared: Mapping[str, int]) -> list[Record]:
+    """Candidates best first: most shared keys, then by story and article id (the same order everywhere)."""
+    return sorted(candidates, key=lambda r: (-shared.get(r.article_id, 0), r.story_id, r.article_id))
+
+
+def first_pass(
+    batch: Sequence[Fingerprint],
+    known: Mapping[str, Record],
+    candidates: Mapping[str, Sequence[Record]],
+    window: timedelta,
+) -> dict[str, Decision]:
+    """Decisions for every article of the batch (in batch order; a repeated id is decided once)."""
+    decisions: dict[str, Decision] = {}
+    by_key: dict[str, list[Fingerprint]] = defaultdict(list)  # the batch's articles decided so far
+    for fp in batch:
+        if fp.article_id in decisions:
+            continue
+        if (record := known.get(fp.article_id)) is not None:
+            decisions[fp.article_id] = Decision(record.story_id, "known")
+        else:
+            decisions[fp.article_id] = _choose(fp, candidates.get(fp.article_id, ()), by_key, decisions, window)
+        for key in fp.keys:
+            by_key[key].append(fp)
+    return decisions
+
+
+def _choose(
+    fp: Fingerprint,
+    stored: Sequence[Record],
+    by_key: Mapping[str, list[Fingerprint]],
+    decisions: Mapping[str, Decision],
+    window: timedelta,
+) -> Decision:
+    for record in stored:
+        if record.article_id != fp.article_id and (reason := same_story(fp, record.fingerprint, window)):
+            return Decision(record.story_id, reason.value, record.article_id)
+    shared: dict[str, int] = defaultdict(int)
+    earlier: dict[str, Fingerprint] = {}
+    for key in fp.keys:
+        for other in by_key.get(key, ()):
+            shared[other.article_id] += 1
+            earlier[other.article_id] = other
+    for article_id in sorted(earlier, key=lambda a: (-shared[a], a)):
+        if reason := same_story(fp, earlier[article_id], window):
+            return Decision(decisions[article_id].story_id, reason.value, article_id)
+    return Decision(fp.article_id, "founded")
+
+
+@dataclass(frozen=True)
+class Move:
+    """A founder that joins an earlier-written story after the recheck."""
+
+    article_id: str
+    story_id: str
+    matched: str
+    reason: Reason
+
+
+def recheck(
+    founders: Sequence[Record],
+    candidates: Mapping[str, Sequence[Record]],
+    roots: Mapping[str, Record],
+    window: timedelta,
+) -> dict[str, Move]:
+    """Founders (written, with their `seq_no`) that must join a story founded before them.
+
+    `candidates`: per founder, records found after the founders were written (other than the batch's own);
+    `roots`: for the story id of every candidate, the root record of the story it belongs to now (a story
+    whose founder joined another one resolves to that one's root), with its `seq_no`.
+    A founder joins, among the stories of its verified candidates whose root was written before its own
+    record, the one written first.
+    """
+    moves: dict[str, Move] = {}
+    for founder in founders:
+        if founder.order is None:
+            raise ValueError(f"recheck needs the write position of founder {founder.article_id}")
+        best: tuple[tuple[int, int], Move] | None = None
+        for record in candidates.get(founder.article_id, ()):
+            root = roots.get(record.story_id)
+            if root is None or root.order is None or root.story_id == founder.story_id:
+                continue
+            if root.order >= founder.order:
+                continue  # founded after this one: that founder sees this one and joins it
+            reason = same_story(founder.fingerprint, record.fingerprint, window)
+            if reason and (best is None or root.order < best[0]):
+                best = (root.order, Move(founder.article_id, root.story_id, record.article_id, reason))
+        if best is not None:
+            moves[founder.article_id] = best[1]
+    return moves

@@ -1,0 +1,220 @@
+"""Story grouping for a batch of articles: fingerprints (pure), the shared state (store calls), the
+decisions (pure), in the order `pipeline.stories.assign` explains. The normalize worker calls `assign`
+once per batch and puts each decision's story id on the article it emits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from pipeline.errors import RetryableError
+from pipeline.stories.assign import Decision, Record, first_pass, recheck
+from pipeline.stories.sketch import Fingerprint, fingerprint
+from pipeline.stories.store import MAX_MEMBERS, Created, StoryStore
+from schemas.models import Article
+
+CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
+RECHECK_MARGIN = timedelta(minutes=10)  # records written this long before the batch began count as concurrent
+STORY_WRITE_ATTEMPTS = 5
+
+
+class Store(Protocol):  # what grouping needs of `StoryStore` (the real one, against Elasticsearch)
+    def records(self, article_ids: Any) -> dict[str, Record]: ...
+    def candidates(
+        self, fingerprints: Sequence[Fingerprint], window: timedelta, *, written_since: datetime | None = None
+    ) -> dict[str, list[Record]]: ...
+    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime) -> Created: ...
+    def roots(self, story_ids: Any) -> dict[str, Record]: ...
+    def move(
+        self, records: Sequence[Record], stories: Mapping[str, str], written_at: datetime
+    ) -> dict[str, Record]: ...
+    def stories(self, story_ids: Any) -> dict[str, tuple[dict[str, Any], int, int]]: ...
+    def write_stories(self, documents: Mapping[str, tuple[dict[str, Any], int | None, int | None]]) -> list[str]: ...
+
+
+def article_fingerprint(article: Article) -> Fingerprint:
+    """The fingerprint of an article: its title and text, at its publication time (else its fetch time)."""
+    language = article.language
+    cjk = True if language in CJK_LANGUAGES else (None if language == "und" else False)
+    return fingerprint(
+        article.id, article.title, article.body_text, article.published_at or article.fetched_at, cjk=cjk
+    )
+
+
+@dataclass
+class Outcome:
+    """The final decision per article id, and what happened on the way (for logs and the benchmark)."""
+
+    decisions: dict[str, Decision]
+    fingerprints: dict[str, Fingerprint] = field(default_factory=dict)
+    moved: int = 0  # founders that joined an earlier story on the recheck
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class StoryGrouping:
+    """Assigns stories to batches of articles against a store; `clock` gives the time records are written."""
+
+    def __init__(
+        self,
+        store: Store,
+        window: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.window = window
+        self.clock = clock
+
+    def assign(self, articles: Sequence[Article]) -> Outcome:
+        started = self.clock()
+        fps = {article.id: article_fingerprint(article) for article in articles}
+        batch = list(fps.values())
+        known = self.store.records(fps)
+        new = [fp for fp in batch if fp.article_id not in known]
+        candidates = self.store.candidates(new, self.window)
+        decisions = first_pass(batch, known, candidates, self.window)
+        created = self.store.create([(fp, decisions[fp.article_id].story_id) for fp in new], self.clock())
+        records = {**known, **created.written, **created.existing}
+        for article_id, record in created.existing.items():  # another worker wrote it first: its story stands
+            decisions = _renamed(decisions, decisions[article_id].story_id, record.story_id, founder=article_id)
+            decisions[article_id] = Decision(record.story_id, "known")
+        moved = self._recheck(batch, decisions, records, started)
+        self._update_stories(fps, decisions, records)
+        return Outcome(decisions, fps, moved)
+
+    def _recheck(
+        self,
+        batch: Sequence[Fingerprint],
+        decisions: dict[str, Decision],
+        records: dict[str, Record],
+        started: datetime,
+    ) -> int:
+        """Founders of this batch (and recent ones retried) look again, now that every concurrent write is visible."""
+        recent = started - RECHECK_MARGIN
+        founders = [
+            records[fp.article_id]
+            for fp in batch
+            if (record := records.get(fp.article_id)) is not None
+            and record.is_root
+            and record.written_at is not None
+            and record.written_at >= recent
+        ]
+        if not founders:
+            return 0
+        found = self.store.candidates([r.fingerprint for r in founders], self.window, written_since=recent)
+        ours = {r.article_id: r.story_id for r in records.values()}
+        others = {
+            founder.article_id: [
+                r for r in found.get(founder.article_id, []) if ours.get(r.article_id) != founder.story_id
+            ]
+            for founder in founders
+        }
+        wanted = {r.story_id for rs in others.values() for r in rs}
+        moves = recheck(founders, others, self.store.roots(wanted) if wanted else {}, self.window)
+        if not moves:
+            return 0
+        target = {founder: move.story_id for founder, move in moves.items()}
+        to_move: list[Record] = []
+        stories: dict[str, str] = {}
+        for record in records.values():
+            new_story = target.get(record.story_id)
+            if new_story is not None and record.article_id in decisions:
+                to_move.append(record)
+                stories[record.article_id] = new_story
+        now = self.store.move(to_move, stories, self.clock())
+        for article_id, record in now.items():
+            records[article_id] = record
+            move = moves.get(article_id)
+            how = move.reason.value if move else decisions[article_id].how
+            matched = move.matched if move else decisions[article_id].matched
+            decisions[article_id] = Decision(record.story_id, how, matched)
+        return len(moves)
+
+    def _update_stories(
+        self, fps: Mapping[str, Fingerprint], decisions: Mapping[str, Decision], records: Mapping[str, Record]
+    ) -> None:
+        """Story documents (size, first-seen article, members) for every story this batch added to."""
+        members: dict[str, dict[str, datetime]] = defaultdict(dict)
+        for article_id, decision in decisions.items():
+            members[decision.story_id][article_id] = fps[article_id].at
+        touched = {story: ids for story, ids in members.items() if len(ids) > 1 or story not in ids}
+        if not touched:
+            return
+        founders: dict[str, datetime] = {}
+        missing = [story for story in touched if story not in records and story not in fps]
+        found = self.store.records(missing) if missing else {}
+        for story in touched:
+            record = records.get(story) or found.get(story)
+            if record is not None:
+                founders[story] = record.fingerprint.at
+            elif story in fps:
+                founders[story] = fps[story].at
+        pending = dict(touched)
+        for _ in range(STORY_WRITE_ATTEMPTS):
+            current = self.store.stories(pending)
+            documents: dict[str, tuple[dict[str, Any], int | None, int | None]] = {}
+            for story, new in pending.items():
+                existing = current.get(story)
+                source = merged_story(story, existing[0] if existing else None, new, founders.get(story), self.clock())
+                if source is not None:
+                    documents[story] = (source, *(existing[1:] if existing else (None, None)))
+            conflicts = self.store.write_stories(documents)
+            if not conflicts:
+                return
+            pending = {story: pending[story] for story in conflicts}
+        raise RetryableError(f"story grouping: stories {sorted(pending)[:5]} kept changing while being updated")
+
+
+def merged_story(
+    story_id: str,
+    existing: Mapping[str, Any] | None,
+    new: Mapping[str, datetime],
+    founder_at: datetime | None,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The story document with `new` members added (None when that changes nothing). Pure."""
+    members = list(existing["members"]) if existing else []
+    seen = set(members)
+    added = {article_id: at for article_id, at in new.items() if article_id not in seen}
+    if existing is None and story_id not in added and founder_at is not None:
+        added = {story_id: founder_at, **added}
+    if not added:
+        return None
+    size = int(existing["size"]) if existing else 0
+    firsts = [(at, article_id) for article_id, at in added.items()]
+    lasts = [at for at in added.values()]
+    if existing:
+        firsts.append(
+            (datetime.fromisoformat(existing["first_seen_at"].replace("Z", "+00:00")), existing["first_seen_id"])
+        )
+        lasts.append(datetime.fromisoformat(existing["last_seen_at"].replace("Z", "+00:00")))
+    first_at, first_id = min(firsts)
+    room = max(MAX_MEMBERS - len(members), 0)
+    listed = sorted(added)
+    return {
+        "story_id": story_id,
+        "size": size + len(added),
+        "first_seen_id": first_id,
+        "first_seen_at": _iso(first_at),
+        "last_seen_at": _iso(max(lasts)),
+        "members": members + listed[:room],
+        "updated_at": _iso(now),
+    }
+
+
+def _renamed(decisions: dict[str, Decision], old: str, new: str, *, founder: str) -> dict[str, Decision]:
+    """Decisions with the batch's joiners of `founder`'s story `old` pointed at `new` instead."""
+    if old == new or old != founder:
+        return decisions
+    return {
+        article_id: Decision(new, d.how, d.matched) if d.story_id == old else d for article_id, d in decisions.items()
+    }
+
+
+__all__ = ["Outcome", "StoryGrouping", "StoryStore", "article_fingerprint", "merged_story"]

@@ -1,0 +1,292 @@
+"""The story grouping's shared state in Elasticsearch: a thin adapter, no decisions.
+
+Two indices beside the article alias (`Settings.story_records_index`, `Settings.stories_index`):
+- *records*, one per article (`_id` = article id): its fingerprint (LSH keys, bottom-k sketch, title,
+  figures, time) and its story. Created once (`op_type=create`), changed only when a founder joins an
+  earlier story. One shard, so `_seq_no` orders every write.
+- *stories*, one per story of two or more articles (`_id` = story id): size, first-seen article, members.
+  Read-modify-write with optimistic concurrency (`if_seq_no`/`if_primary_term`); the local node has no
+  scripting, and the members set makes every update idempotent.
+
+Requests per batch: one realtime `mget` (the batch's records), one `msearch` (candidates, one query per
+new article), one `bulk` of creates with `refresh`; when the batch founded stories, one more `msearch`
+(recent records only) and an `mget` of the roots they point at; moves and story updates are a `bulk`
+each when there are any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from pipeline.config import Settings
+from pipeline.errors import RetryableError
+from pipeline.stories.assign import Record
+from pipeline.stories.sketch import Fingerprint, pack, unpack
+
+CANDIDATES = 8  # per article, best first (most shared keys)
+MAX_HOPS = 8  # a story whose founder joined another, and so on: followed this far
+MAX_MEMBERS = 10_000  # a story document lists at most this many members (its size keeps counting them)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def record_source(fp: Fingerprint, story_id: str, written_at: datetime) -> dict[str, Any]:
+    return {
+        "article_id": fp.article_id,
+        "story_id": story_id,
+        "keys": fp.keys,
+        "at": _iso(fp.at),
+        "written_at": _iso(written_at),
+        "size": fp.size,
+        "bottom": pack(fp.bottom),
+        "title": fp.title,
+        "figures": list(fp.figures),
+    }
+
+
+def record_from(source: Mapping[str, Any], seq_no: int | None = None, primary_term: int | None = None) -> Record:
+    fp = Fingerprint(
+        article_id=str(source["article_id"]),
+        at=_time(str(source["at"])),
+        size=int(source["size"]),
+        bottom=unpack(str(source["bottom"])),
+        bands=tuple(key for key in source["keys"] if key.startswith("b")),
+        title=str(source["title"]),
+        figures=tuple(source["figures"]),
+    )
+    written = source.get("written_at")
+    return Record(fp, str(source["story_id"]), seq_no, primary_term, _time(str(written)) if written else None)
+
+
+@dataclass(frozen=True)
+class Created:
+    """The outcome of writing a batch's new records: the records as written (with their write positions),
+    and the records that already existed (another worker wrote them first: their story stands)."""
+
+    written: dict[str, Record]
+    existing: dict[str, Record]
+
+
+@dataclass(frozen=True)
+class Member:
+    article_id: str
+    at: datetime
+
+
+class StoryStore:
+    """Reads and writes the story indices of `settings` (created by `pipeline.search.ensure_index`)."""
+
+    def __init__(self, es: Elasticsearch, settings: Settings) -> None:
+        self.es = es
+        self.records_index = settings.story_records_index
+        self.stories_index = settings.stories_index
+        self.requests = 0  # how many requests this store made (for the benchmark's figures)
+
+    def _call(self, what: str, request: Any, **kwargs: Any) -> Any:
+        self.requests += 1
+        try:
+            return request(**kwargs).body
+        except (ApiError, TransportError) as exc:  # a failure here pauses the worker: it never skips grouping
+            raise RetryableError(f"story grouping: Elasticsearch failed while {what}: {exc}") from exc
+
+    def records(self, article_ids: Iterable[str]) -> dict[str, Record]:
+        """The records of these articles that exist, read in real time (no refresh needed)."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return {}
+        body = self._call("reading story records", self.es.mget, index=self.records_index, ids=ids, realtime=True)
+        return {
+            doc["_id"]: record_from(doc["_source"], doc.get("_seq_no"), doc.get("_primary_term"))
+            for doc in body["docs"]
+            if doc.get("found")
+        }
+
+    def candidates(
+        self,
+        fingerprints: Sequence[Fingerprint],
+        window: timedelta,
+        *,
+        written_since: datetime | None = None,
+        exclude: Iterable[str] = (),
+    ) -> dict[str, list[Record]]:
+        """Per fingerprint, the records (within the window) sharing the most LSH keys with it, best first."""
+        if not fingerprints:
+            return {}
+        excluded = sorted(set(exclude))
+        searches: list[dict[str, Any]] = []
+        for fp in fingerprints:
+            filters: list[dict[str, Any]] = [
+                {"range": {"at": {"gte": _iso(fp.at - window), "lte": _iso(fp.at + window)}}}
+            ]
+            if written_since is not None:
+                filters.append({"range": {"written_at": {"gte": _iso(written_since)}}})
+            query: dict[str, Any] = {
+                "bool": {
+                    "should": [{"constant_score": {"filter": {"term": {"keys": key}}}} for key in fp.keys],
+                    "minimum_should_match": 1,
+                    "filter": filters,
+                    "must_not": [{"ids": {"values": [fp.article_id, *excluded]}}],
+                }
+            }
+            searches.append({"index": self.records_index})
+            searches.append(
+                {
+                    "size": CANDIDATES,
+                    "query": query,
+                    "seq_no_primary_term": True,
+                    "sort": ["_score", {"article_id": "asc"}],
+                }
+            )
+        body = self._call("looking up story candidates", self.es.msearch, searches=searches)
+        found: dict[str, list[Record]] = {}
+        for fp, response in zip(fingerprints, body["responses"], strict=True):
+            if "error" in response:
+                raise RetryableError(f"story grouping: candidate search failed: {response['error']}")
+            found[fp.article_id] = [
+                record_from(hit["_source"], hit.get("_seq_no"), hit.get("_primary_term"))
+                for hit in response["hits"]["hits"]
+            ]
+        return found
+
+    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime) -> Created:
+        """Create the records of newly decided articles, then refresh, so the next search sees them."""
+        if not decided:
+            return Created({}, {})
+        operations: list[dict[str, Any]] = []
+        for fp, story_id in decided:
+            operations.append({"create": {"_index": self.records_index, "_id": fp.article_id}})
+            operations.append(record_source(fp, story_id, written_at))
+        body = self._call("writing story records", self.es.bulk, operations=operations, refresh="true")
+        written: dict[str, Record] = {}
+        clashes: list[str] = []
+        for (fp, story_id), item in zip(decided, body["items"], strict=True):
+            result = item["create"]
+            status = int(result.get("status", 500))
+            if status in (200, 201):
+                written[fp.article_id] = Record(fp, story_id, result["_seq_no"], result["_primary_term"], written_at)
+            elif status == 409:
+                clashes.append(fp.article_id)
+            else:
+                raise RetryableError(f"story grouping: record {fp.article_id} not written: {result.get('error')}")
+        return Created(written, self.records(clashes))
+
+    def roots(self, story_ids: Iterable[str]) -> dict[str, Record]:
+        """For each story id, the root record of the story it is now part of (its founder's record, following
+        founders that joined another story), read in real time."""
+        resolved: dict[str, Record] = {}
+        pending = {story_id: story_id for story_id in set(story_ids)}  # asked -> where we are
+        for _ in range(MAX_HOPS):
+            if not pending:
+                break
+            found = self.records(pending.values())
+            following: dict[str, str] = {}
+            for asked, at in pending.items():
+                record = found.get(at)
+                if record is None:
+                    continue  # the founder's record is gone (pruned): nothing to order by
+                if record.is_root:
+                    resolved[asked] = record
+                else:
+                    following[asked] = record.story_id
+            pending = following
+        return resolved
+
+    def move(self, records: Sequence[Record], stories: Mapping[str, str], written_at: datetime) -> dict[str, Record]:
+        """Point these records at new stories (optimistic concurrency on each); returns each record as it now
+        stands (as moved, or as someone else left it when its write position had changed)."""
+        if not records:
+            return {}
+        operations: list[dict[str, Any]] = []
+        for record in records:
+            operations.append(
+                {
+                    "index": {
+                        "_index": self.records_index,
+                        "_id": record.article_id,
+                        "if_seq_no": record.seq_no,
+                        "if_primary_term": record.primary_term,
+                    }
+                }
+            )
+            operations.append(record_source(record.fingerprint, stories[record.article_id], written_at))
+        body = self._call("moving story records", self.es.bulk, operations=operations, refresh="true")
+        now: dict[str, Record] = {}
+        changed: list[str] = []
+        for record, item in zip(records, body["items"], strict=True):
+            result = item["index"]
+            status = int(result.get("status", 500))
+            if status in (200, 201):
+                now[record.article_id] = Record(
+                    record.fingerprint,
+                    stories[record.article_id],
+                    result["_seq_no"],
+                    result["_primary_term"],
+                    written_at,
+                )
+            elif status == 409:
+                changed.append(record.article_id)
+            else:
+                raise RetryableError(f"story grouping: record {record.article_id} not moved: {result.get('error')}")
+        now.update(self.records(changed))
+        return now
+
+    def stories(self, story_ids: Iterable[str]) -> dict[str, tuple[dict[str, Any], int, int]]:
+        """Story documents that exist: source, seq_no, primary_term (real time)."""
+        ids = sorted(set(story_ids))
+        if not ids:
+            return {}
+        body = self._call("reading stories", self.es.mget, index=self.stories_index, ids=ids, realtime=True)
+        return {
+            doc["_id"]: (doc["_source"], doc["_seq_no"], doc["_primary_term"])
+            for doc in body["docs"]
+            if doc.get("found")
+        }
+
+    def write_stories(self, documents: Mapping[str, tuple[dict[str, Any], int | None, int | None]]) -> list[str]:
+        """Write story documents (create when there was none, else conditional on the version read);
+        returns the ids that changed under us (to read and merge again)."""
+        if not documents:
+            return []
+        operations: list[dict[str, Any]] = []
+        order = sorted(documents)
+        for story_id in order:
+            source, seq_no, primary_term = documents[story_id]
+            if seq_no is None:
+                operations.append({"create": {"_index": self.stories_index, "_id": story_id}})
+            else:
+                operations.append(
+                    {
+                        "index": {
+                            "_index": self.stories_index,
+                            "_id": story_id,
+                            "if_seq_no": seq_no,
+                            "if_primary_term": primary_term,
+                        }
+                    }
+                )
+            operations.append(source)
+        body = self._call("writing stories", self.es.bulk, operations=operations)
+        conflicts: list[str] = []
+        for story_id, item in zip(order, body["items"], strict=True):
+            result = next(iter(item.values()))
+            status = int(result.get("status", 500))
+            if status == 409:
+                conflicts.append(story_id)
+            elif status not in (200, 201):
+                raise RetryableError(f"story grouping: story {story_id} not written: {result.get('error')}")
+        return conflicts
+
+    def story(self, story_id: str) -> dict[str, Any] | None:
+        found = self.stories([story_id])
+        return found[story_id][0] if story_id in found else None
