@@ -13,11 +13,11 @@ Two ways to fill the new index (this Elasticsearch has no `_reindex`):
   topic no longer holds every article (retention); then replay only what the index worker had not
   committed yet when the copy began.
 
-Either way each document is written with `pipeline.search.bulk_index` and external versioning on
-the article's `version`, so copies of one article in any order end with the newest, and versions
-are the same as in the old index. The live index worker keeps writing to the alias (the old index)
-meanwhile: before the swap the new index catches up with the topic's new records, and once more
-after it, for the few that reached the old index during the swap itself.
+Either way each document is written with `pipeline.search.store_articles`, the index worker's merge
+(`pipeline.provenance`): copies of one article in any order end as the same document (every source's
+newest copy, the newest content), and versions are the same as in the old index. The live index
+worker keeps writing to the alias (the old index) meanwhile: before the swap the new index catches up
+with the topic's new records, and once more after it, for the few that reached the old index during the swap itself.
 """
 
 from __future__ import annotations
@@ -136,11 +136,11 @@ class _Progress:
 
 
 def write(es: Elasticsearch, articles: Sequence[Article], index: str, tally: Tally) -> None:
-    """Bulk-write with external versions; documents refused with 429/5xx are retried with backoff."""
+    """Merge-write (as the index worker does); documents refused with 429/5xx are retried with backoff."""
     pending = list(articles)
     attempt = 0
     while pending:
-        result = search.bulk_index(es, pending, index)
+        result = search.store_articles(es, pending, index)
         tally.written += result.ok
         tally.stale += result.stale
         tally.rejected.extend(f"{article.id}: {reason}" for article, reason in result.dead)

@@ -1,9 +1,13 @@
 """Thin adapter around the Elasticsearch client: index setup, bulk writes, searches.
 
-Writes use external versioning (the article's `version`), so a replayed older copy never
-overwrites a newer one: the 409 it gets back counts as success (Outcome.STALE). A bulk request's body
-is built once as bytes from each document's JSON as it is (`bulk_body`): the index worker writes the
-article messages the normalizer produced without parsing and dumping them again.
+The index worker `create`s an article's first document from the message bytes as they are (`bulk_body`
+builds a bulk request's body once, as bytes, from each document's JSON: no parsing and dumping again).
+Copies of an article that has a document (from several sources, or replayed) go through `store_articles`:
+they are merged into its document (`pipeline.provenance.merge`) read in real time, and the merged document
+is written conditionally on the version read (`if_seq_no`/`if_primary_term`; `create` when there was
+none). An older copy changes nothing and is not written (Outcome.STALE); a document that changed meanwhile
+is read and merged again. `bulk_index` (plain external versioning on the article's `version`) remains for
+measuring the bulk ceiling.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from elasticsearch import (
 
 from pipeline.config import Settings
 from pipeline.errors import PermanentError, RetryableError
+from pipeline.provenance import fold, merge
 from pipeline.retry import Outcome, classify_status
 from schemas.index_template import ARTICLE_MAPPING, STORY_MAPPING, STORY_RECORD_MAPPING, index_template, story_index_body
 
@@ -196,13 +201,14 @@ class Document:
 MAX_BULK_BYTES = 20 * 1024 * 1024  # one request per this many bytes of body (Elasticsearch takes up to 100 MB)
 
 
-def bulk_body(documents: Sequence[Document], index: str) -> bytes:
-    """The NDJSON body of a bulk request that indexes `documents` with external versioning.
+def bulk_body(documents: Sequence[Document], index: str, *, create: bool = False) -> bytes:
+    """The NDJSON body of a bulk request that indexes `documents` with external versioning (or, with
+    `create`, creates them: a document that exists answers 409).
 
     Each source goes in as it is, unless it spans lines (pretty-printed JSON would break the framing):
     that one is re-encoded on one line.
     """
-    head = b'{"index":{"_index":' + json.dumps(index).encode() + b',"_id":'
+    head = b'{"' + (b"create" if create else b"index") + b'":{"_index":' + json.dumps(index).encode() + b',"_id":'
     parts: list[bytes] = []
     for doc in documents:
         source = doc.source
@@ -211,7 +217,7 @@ def bulk_body(documents: Sequence[Document], index: str) -> bytes:
         parts += (
             head,
             json.dumps(doc.id).encode(),
-            b',"version":%d,"version_type":"external"}}\n' % doc.version,
+            b"}}\n" if create else b',"version":%d,"version_type":"external"}}\n' % doc.version,
             source,
             b"\n",
         )
@@ -232,9 +238,12 @@ def _chunks(documents: Sequence[Document], max_bytes: int) -> Iterator[Sequence[
 Written = tuple[Outcome, str | None]  # a document's outcome, and the reason when it is dead-lettered
 
 
-def bulk_write(es: Elasticsearch, documents: Sequence[Document], index: str, *, refresh: bool = False) -> list[Written]:
+def bulk_write(
+    es: Elasticsearch, documents: Sequence[Document], index: str, *, refresh: bool = False, create: bool = False
+) -> list[Written]:
     """Write `documents` in as few bulk requests as the size allows; each one's outcome, in order.
-    With `refresh`, each request also makes its documents searchable before it answers.
+    With `refresh`, each request also makes its documents searchable before it answers; with `create`,
+    a document that exists is not written (Outcome.STALE: its 409).
 
     Raises RetryableError if the cluster is unreachable or answers the request itself with 429/5xx.
     """
@@ -242,7 +251,7 @@ def bulk_write(es: Elasticsearch, documents: Sequence[Document], index: str, *, 
     for chunk in _chunks(documents, MAX_BULK_BYTES):
         try:
             # The client's NDJSON serializer sends a bytes body as it is (its type hints know only actions).
-            body: Any = bulk_body(chunk, index)
+            body: Any = bulk_body(chunk, index, create=create)
             answer = es.bulk(
                 operations=body, filter_path="items.*.status,items.*.error", refresh=True if refresh else None
             ).body
@@ -291,6 +300,96 @@ def bulk_index(es: Elasticsearch, articles: Sequence[Article], index: str) -> Bu
         else:
             result.dead.append((article, reason or "rejected"))
     return result
+
+
+MERGE_ATTEMPTS = 5  # a document that keeps changing between our read and our write is tried this often
+
+
+def _current(es: Elasticsearch, index: str, ids: Sequence[str]) -> dict[str, tuple[Article | None, int, int]]:
+    """The stored documents of these ids, read in real time: (article, seq_no, primary_term); a stored
+    document that is no Article any more is returned as None (it is overwritten)."""
+    try:
+        body = es.mget(index=index, ids=list(ids), realtime=True).body
+    except NotFoundError:
+        return {}
+    except (ApiError, TransportError) as exc:
+        raise _translate(exc, "reading documents to merge") from exc
+    found: dict[str, tuple[Article | None, int, int]] = {}
+    for doc in body["docs"]:
+        if not doc.get("found"):
+            continue
+        try:
+            article: Article | None = Article.model_validate(doc["_source"])
+        except ValueError:
+            article = None
+        found[doc["_id"]] = (article, int(doc["_seq_no"]), int(doc["_primary_term"]))
+    return found
+
+
+def store_articles(es: Elasticsearch, articles: Sequence[Article], index: str, *, refresh: bool = False) -> BulkResult:
+    """Merge a batch into the stored documents and write what changed (see the module docstring); with
+    `refresh`, the writes are searchable when this returns.
+
+    Raises RetryableError if the cluster is unreachable, or if documents kept changing under us.
+    """
+    copies: dict[str, list[Article]] = {}
+    for article in articles:
+        copies.setdefault(article.id, []).append(article)
+    incoming = {article_id: fold(group) for article_id, group in copies.items()}
+    result = BulkResult()
+    pending = sorted(incoming)
+    for _ in range(MERGE_ATTEMPTS):
+        current = _current(es, index, pending)
+        actions: list[dict[str, Any]] = []
+        written: list[Article] = []
+        for article_id in pending:
+            stored = current.get(article_id)
+            document = merge(stored[0] if stored else None, incoming[article_id])
+            if document is None:
+                result.stale += 1
+                continue
+            action: dict[str, Any] = {"_index": index, "_id": article_id, "_source": document.model_dump_json()}
+            if stored is None:
+                action["_op_type"] = "create"
+            else:
+                action.update(_op_type="index", if_seq_no=stored[1], if_primary_term=stored[2])
+            actions.append(action)
+            written.append(document)
+        pending = []
+        try:
+            for (ok, info), document in zip(
+                streaming_bulk(
+                    es,
+                    actions,
+                    chunk_size=500,
+                    max_chunk_bytes=20 * 1024 * 1024,
+                    raise_on_error=False,
+                    raise_on_exception=False,
+                    max_retries=0,
+                    refresh="true" if refresh else None,
+                ),
+                written,
+                strict=True,
+            ):
+                item: dict[str, Any] = next(iter(info.values()), {})
+                status = int(item.get("status", 500))
+                if ok:
+                    result.ok += 1
+                    result.stored.append(document)
+                elif status == 409:  # written by someone else since we read it: read and merge again
+                    pending.append(document.id)
+                elif classify_status(status) is Outcome.RETRY:
+                    result.retry.extend(copies[document.id])
+                else:
+                    error = item.get("error", {})
+                    reason = error.get("reason", str(error)) if isinstance(error, dict) else str(error)
+                    kind = error.get("type", "error") if isinstance(error, dict) else "error"
+                    result.dead.append((document, f"{kind}: {reason}"))
+        except (ApiError, TransportError) as exc:
+            raise _translate(exc, "bulk indexing") from exc
+        if not pending:
+            return result
+    raise RetryableError(f"{len(pending)} documents kept changing while being merged, e.g. {pending[0]}")
 
 
 def search(es: Elasticsearch, alias: str, query: str, *, size: int = 10) -> list[dict[str, Any]]:

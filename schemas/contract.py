@@ -62,6 +62,9 @@ def _type(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> str:
 
 def _mapping(spec: Mapping[str, Any]) -> str:
     """The Elasticsearch mapping of one field: `text (cjk analyzer) + keyword subfield title.keyword`, …"""
+    if "properties" in spec:  # an object: its fields, each as `.name` type
+        inner = ", ".join(f"`.{name}`: {_mapping(sub)}" for name, sub in spec["properties"].items())
+        return f"{spec.get('type', 'object')} ({inner})"
     parts = [str(spec["type"])]
     details = [f"{spec['analyzer']} analyzer"] if "analyzer" in spec else []
     details += [f"{key} {spec[key]}" for key in ("index_options", "ignore_above") if key in spec]

@@ -41,6 +41,18 @@ ARTICLE_MAPPING: dict[str, Any] = {
         "normalized_at": _DATE,
         "version": {"type": "long"},
         "pipeline_version": _KEYWORD,
+        "story_id": _KEYWORD,
+        "sources": {
+            "type": "object",
+            "properties": {
+                "source_id": _KEYWORD,
+                "source_type": _KEYWORD,
+                "outlet": _KEYWORD,
+                "url": {"type": "keyword", "ignore_above": 2048},
+                "fetched_at": _DATE,
+                "tags": _KEYWORD,
+            },
+        },
     },
 }
 

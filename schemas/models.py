@@ -137,6 +137,17 @@ class FetchRequest(_Message):
     last_error: str | None = None
 
 
+class ArticleSource(_Message):
+    """One source an article was reached from (a feed and a post folder can carry the same story)."""
+
+    source_id: str = Field(description="Id of the source in the sources file.")
+    source_type: SourceType
+    outlet: str
+    url: str | None = Field(default=None, description="The article's canonical URL as this source linked it.")
+    fetched_at: AwareDatetime = Field(description="When this source's copy was fetched (its newest), UTC.")
+    tags: list[str] = Field(default_factory=list, description="The tags this source gave the article.")
+
+
 class Article(_Message):
     """A normalized, tagged news article: the document schema of the index."""
 
@@ -166,8 +177,24 @@ class Article(_Message):
     source_type: SourceType
     fetched_at: AwareDatetime
     normalized_at: AwareDatetime
-    version: int = Field(description="Monotonic document version (fetch time in ms), used for external versioning.")
+    version: int = Field(
+        description="Fetch time in ms of the copy whose content the document shows (the newest copy wins)."
+    )
     pipeline_version: str
+    story_id: str | None = Field(
+        default=None,
+        description=(
+            "The story this article is a copy or near-copy of: the id of the story's founding article "
+            "(its own id when it is the first). Copies across sources, outlets and days share it."
+        ),
+    )
+    sources: list[ArticleSource] = Field(
+        default_factory=list,
+        description=(
+            "Every source the article was reached from, one entry per source id (its newest copy); "
+            "`tags` is the union of theirs. The top-level source fields are those of the newest copy."
+        ),
+    )
 
 
 class Stage(StrEnum):

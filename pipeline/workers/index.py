@@ -1,12 +1,16 @@
 """The index stage: news.articles -> bulk writes to Elasticsearch, bad documents to dead letters.
 
-Offsets are committed (by the loop) only after every document of the batch is stored,
-found stale (an older copy; external versioning keeps the newer), or dead-lettered.
-Documents that got 429/5xx are retried with backoff, never skipped.
+Offsets are committed (by the loop) only after every document of the batch is stored (merged with
+the copies other sources brought: `pipeline.provenance`), found stale (an older copy changes nothing),
+or dead-lettered. Documents that got 429/5xx are retried with backoff, never skipped.
 
-An article message was validated whole by the normalizer (`Article`) and is written as it is: this
-stage reads only what it needs of it (`ArticleHead`: id, version, dates, source, title) with one
-strict decode, and builds the bulk request from the message bytes. A message that is no JSON object,
+An article message was validated whole by the normalizer (`Article`, with its own source in `sources`:
+the document its article has when it is the first copy) and is written as it is when its article has
+no document yet: this stage reads only what it needs of it (`ArticleHead`: id, version, dates, source,
+title) with one strict decode, and `create`s the document from the message bytes. When the article
+has a document already (the create answers 409) or the batch holds several copies of it, the copies
+are read whole and merged into the document (`pipeline.search.store_articles`: read in real time,
+merged, written conditionally on the version read). A message that is no JSON object,
 or lacks one of those fields, or has one of the wrong type, is a dead letter (`invalid_article`);
 whatever else is wrong with it the index's strict mapping refuses (`rejected_by_index`).
 """
@@ -22,14 +26,15 @@ from typing import Any, Literal
 
 import msgspec
 from elasticsearch import Elasticsearch
+from pydantic import ValidationError
 
 from pipeline.deadletter import dead_letter
 from pipeline.metrics import NO_METRICS, Metrics
 from pipeline.retry import Outcome, backoff_s
-from pipeline.search import Document, bulk_write
+from pipeline.search import Document, bulk_write, store_articles
 from pipeline.workers.consume import Interrupted
 from pipeline.workers.output import Output
-from schemas.models import Stage
+from schemas.models import Article, Stage
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +81,15 @@ def read_head(value: bytes) -> ArticleHead:
     return head
 
 
-def _latest_per_id(messages: list[Message]) -> list[Message]:
-    """Within one batch keep the newest version of each article (one bulk action per _id)."""
-    latest: dict[str, Message] = {}
+def split_copies(messages: Sequence[Message]) -> tuple[list[Message], list[Message]]:
+    """The messages whose article is alone in the batch, and those of articles with several copies in it
+    (from several sources, or repeated): those are merged (`pipeline.provenance`) before they are written."""
+    count: dict[str, int] = {}
     for message in messages:
-        current = latest.get(message.head.id)
-        if current is None or message.head.version >= current.head.version:
-            latest[message.head.id] = message
-    return list(latest.values())
+        count[message.head.id] = count.get(message.head.id, 0) + 1
+    alone = [m for m in messages if count[m.head.id] == 1]
+    copies = [m for m in messages if count[m.head.id] > 1]
+    return alone, copies
 
 
 def handle_batch(
@@ -118,46 +124,58 @@ def handle_batch(
                     offset=record.offset,
                 )
             )
-    stored: list[Message] = []
+    stored: list[Message | Article] = []
     stale = 0
-    rejected: list[tuple[Message, str]] = []
-    pending = _latest_per_id(messages)
+    rejected: list[tuple[str, str, bytes, str]] = []  # source id, article id, message, reason
+    new, merging = split_copies(messages)
     attempt = 0
-    while pending:
+    while new or merging:
         # Unreachable cluster: RetryableError propagates and the loop retries the whole batch;
         # documents already stored then come back as stale, which counts as success.
         started = time.perf_counter()
-        documents = [Document(m.head.id, m.head.version, m.value) for m in pending]
-        outcomes = bulk_write(es, documents, index, refresh=refresh)
+        retry_new: list[Message] = []
+        if new:  # the common case: created from the message bytes as they are (the normalizer's document)
+            documents = [Document(m.head.id, m.head.version, m.value) for m in new]
+            for message, (outcome, reason) in zip(new, bulk_write(es, documents, index, refresh=refresh, create=True), strict=True):
+                if outcome is Outcome.OK:
+                    stored.append(message)
+                elif outcome is Outcome.STALE:  # the article has a document already: merge into it
+                    merging.append(message)
+                elif outcome is Outcome.RETRY:
+                    retry_new.append(message)
+                else:
+                    rejected.append((message.head.source_id, message.head.id, message.value, reason or "rejected"))
+        retry_merging: list[Message] = []
+        if merging:
+            articles: list[Article] = []
+            by_id: dict[str, list[Message]] = {}
+            for message in merging:
+                try:
+                    articles.append(Article.model_validate_json(message.value))
+                    by_id.setdefault(message.head.id, []).append(message)
+                except ValidationError as exc:
+                    reason = f"not a valid Article: {exc.errors()[0]['msg']}"
+                    rejected.append((message.head.source_id, message.head.id, message.value, reason))
+            if articles:
+                result = store_articles(es, articles, index, refresh=refresh)
+                stored.extend(result.stored)
+                stale += result.stale
+                retry_ids = {article.id for article in result.retry}
+                retry_merging = [m for article_id in sorted(retry_ids) for m in by_id[article_id]]
+                for article, reason in result.dead:
+                    rejected.append((article.source_id, article.id, article.model_dump_json().encode(), reason))
         metrics.bulk_request(time.perf_counter() - started)
-        retry: list[Message] = []
-        for message, (outcome, reason) in zip(pending, outcomes, strict=True):
-            if outcome is Outcome.OK:
-                stored.append(message)
-            elif outcome is Outcome.STALE:
-                stale += 1
-            elif outcome is Outcome.RETRY:
-                retry.append(message)
-            else:
-                rejected.append((message, reason or "rejected"))
-        pending = retry
-        if pending:
+        new, merging = retry_new, retry_merging
+        if new or merging:
             attempt += 1
             metrics.retried("documents")
             delay = backoff_s(attempt, base_s=0.5, cap_s=30.0)
-            log.warning("%d documents got 429/5xx; retrying them in %.1fs", len(pending), delay)
+            log.warning("%d documents got 429/5xx; retrying them in %.1fs", len(new) + len(merging), delay)
             if wait(delay):
                 raise Interrupted("stopped while retrying a batch; it stays uncommitted")
-    for message, reason in rejected:
+    for source_id, article_id, value, reason in rejected:
         output.dead.append(
-            dead_letter(
-                Stage.INDEX,
-                "rejected_by_index",
-                reason,
-                message.value,
-                source_id=message.head.source_id,
-                item_id=message.head.id,
-            )
+            dead_letter(Stage.INDEX, "rejected_by_index", reason, value, source_id=source_id, item_id=article_id)
         )
     metrics.indexed(stored, stale, datetime.now(UTC))
     return output

@@ -1,12 +1,14 @@
 """The normalize stage: news.raw -> (pure transform) -> news.articles, bad items to dead letters.
 
-`handle` is pure: records in, articles and dead letters out.
+`handle` is pure: records in, articles and dead letters out. The stage then gives the batch's articles their
+`story_id` (`with_stories`, from the story grouping's decisions) before anything is sent; when the
+grouping's shared state is unavailable the batch is retried (RetryableError), never sent without stories.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,4 +85,10 @@ def handle(records: Sequence[Any], now: datetime | None = None) -> Output:
             output.articles.append(result)
         else:
             output.dead.append(result)
+    return output
+
+
+def with_stories(output: Output, stories: Mapping[str, str]) -> Output:
+    """The output with every article's `story_id` set from `stories` (article id -> story id)."""
+    output.articles = [article.model_copy(update={"story_id": stories[article.id]}) for article in output.articles]
     return output

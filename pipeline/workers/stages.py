@@ -3,9 +3,9 @@ says what each one consumes, with which consumer group and batch settings, and h
 
 `newsflow worker <stage>` runs one entry; `newsflow worker all` runs every entry in one process.
 
-A stage's modules are imported when it is opened, not with this table: a normalize worker never loads
-the Elasticsearch client, an index worker never loads the segmenter's dictionary or the language model
-(both are seconds of CPU at every start).
+A stage's modules are imported when it is opened, not with this table: an index worker never loads the
+segmenter's dictionary or the language model (both are seconds of CPU at every start). A normalize worker
+loads the Elasticsearch client: story grouping keeps its shared state there (`pipeline.stories`).
 """
 
 from __future__ import annotations
@@ -48,16 +48,30 @@ def _open_fetcher(settings: Settings, stop: StopFlag, metrics: Metrics) -> Handl
 
 
 class _Normalizer:
-    def __init__(self) -> None:
+    """The pure transform, then the batch's stories from the story grouping's shared state (Elasticsearch)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from datetime import timedelta
+
+        from pipeline import search
+        from pipeline.stories.grouping import StoryGrouping
+        from pipeline.stories.store import StoryStore
         from pipeline.workers import normalize
 
-        self._handle = normalize.handle
+        self._normalize = normalize
+        self._es = search.client(settings)
+        search.ensure_story_indices(self._es, settings)
+        self._grouping = StoryGrouping(StoryStore(self._es, settings), timedelta(days=settings.story_window_days))
 
     def handle(self, records: Sequence[Any]) -> Output:
-        return self._handle(records)
+        output = self._normalize.handle(records)
+        if not output.articles:
+            return output
+        decisions = self._grouping.assign(output.articles).decisions
+        return self._normalize.with_stories(output, {article_id: d.story_id for article_id, d in decisions.items()})
 
     def close(self) -> None:
-        return None
+        self._es.close()
 
 
 class _Indexer:
@@ -111,7 +125,7 @@ STAGES: dict[str, StageSpec] = {
             group=lambda s: s.group_normalize,
             batch_size=lambda s: s.normalize_batch_size,
             batch_wait_ms=lambda s: s.normalize_batch_wait_ms,
-            open=lambda _settings, _stop, _metrics: _Normalizer(),
+            open=lambda settings, _stop, _metrics: _Normalizer(settings),
         ),
         StageSpec(
             name="index",
