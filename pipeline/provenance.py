@@ -7,7 +7,9 @@ copy that reaches the index is merged into the document:
   dropped when another source is polled again;
 - content (title, body, dates, outlet, category, url, keywords, ...): from the newest copy (highest
   `version`, the fetch time in ms; then source id and content hash, so every order gives the same answer);
-- `tags`: the union of every source's tags, the newest copy's first.
+- `tags`: the union of every source's tags, the newest copy's first;
+- `story_id`: the newest copy's (the story grouping gives every copy of one article the same), and the
+  article's own id when no copy has one, so every document can be collapsed by story.
 
 `merge` is a join: commutative, associative and idempotent. Copies merged in any order, any number of
 times, give the same document, and an old copy replayed after a newer one changes nothing (`merge` returns
@@ -69,7 +71,7 @@ def combine(a: Article, b: Article) -> Article:
         update={
             "sources": sources,
             "tags": merge_tags(*(s.tags for s in own), *(s.tags for s in others)),
-            "story_id": primary.story_id or secondary.story_id,
+            "story_id": primary.story_id or secondary.story_id or primary.id,  # no story known: its own
         }
     )
 

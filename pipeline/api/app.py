@@ -1,8 +1,8 @@
 """The FastAPI application: `create_app(settings)` builds it; nothing connects until the first request.
 
-Endpoints: `GET /search`, `GET /articles/{id}`, `GET /facets`, `GET /healthz`, the search page `GET /`,
-and the OpenAPI docs at `/docs`. Errors are always JSON `{"detail": "..."}` (HTML on the page):
-422 for bad parameters, 404 for a missing article, 503 when Elasticsearch or the alias is not there,
+Endpoints: `GET /search`, `GET /articles/{id}`, `GET /stories/{id}`, `GET /facets`, `GET /healthz`, the
+search page `GET /`, and the OpenAPI docs at `/docs`. Errors are always JSON `{"detail": "..."}` (HTML on
+the page): 422 for bad parameters, 404 for a missing article or story, 503 when Elasticsearch or the alias is not there,
 502 when Elasticsearch answers with something we cannot serve.
 """
 
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from pipeline.api import page
 from pipeline.api.backend import Backend, EsFactory, Unavailable, UpstreamError, default_es_factory
-from pipeline.api.models import Facets, Health, Problem, SearchResult
+from pipeline.api.models import Facets, Health, Problem, SearchResult, StoryArticles
 from pipeline.api.queries import InvalidSearch, SearchParams
 from pipeline.config import PIPELINE_VERSION, Settings
 from pipeline.lexicon.query import analyze_query
@@ -35,11 +35,12 @@ Read-only access to the newsflow article index (the Elasticsearch alias it is co
   What a query names is also searched under its other names (上交所 finds 上海证券交易所, Fed finds
   美联储, 00388 finds 港交所); `from`/`to` dates are days in the newsroom's time zone.
 * `GET /articles/{id}` — one article by id.
+* `GET /stories/{id}` — a story: its size, first-seen article, outlets and copies.
 * `GET /facets` — the values the filters accept, most frequent first.
 * `GET /healthz` — Elasticsearch reachable and the alias present.
 * `GET /` — the same search as an HTML page.
 
-Errors are JSON objects with a `detail` message: 422 bad parameter, 404 no such article,
+Errors are JSON objects with a `detail` message: 422 bad parameter, 404 no such article or story,
 503 Elasticsearch (or the alias) unavailable, 502 Elasticsearch answered with something unusable.
 """
 
@@ -125,6 +126,19 @@ def create_app(settings: Settings, es_factory: EsFactory = default_es_factory) -
         found = backend.article(article_id)
         if found is None:
             raise HTTPException(404, detail=f"no article with id {article_id!r} in {settings.index_alias!r}")
+        return found
+
+    @app.get(
+        "/stories/{story_id}",
+        response_model=StoryArticles,
+        responses={404: {"model": Problem, "description": "No story with that id."}, **_ERRORS},
+        summary="One story and its copies",
+    )
+    def story(story_id: Annotated[str, Path(min_length=1, max_length=MAX_ID_CHARS)]) -> StoryArticles:
+        """The copies of one story across sources, outlets and days, earliest published first."""
+        found = backend.story(story_id)
+        if found is None:
+            raise HTTPException(404, detail=f"no story with id {story_id!r} in {settings.index_alias!r}")
         return found
 
     @app.get("/facets", response_model=Facets, responses=_ERRORS, summary="Filter values")

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from pipeline import search
 from pipeline.api import queries
-from pipeline.api.models import Facets, Health, SearchResult
+from pipeline.api.models import Facets, Health, SearchResult, StoryArticles
 from pipeline.config import Settings
 from pipeline.errors import NewsflowError
 from pipeline.retry import Outcome, classify_status
@@ -133,6 +133,24 @@ class Backend:
         if found is None:
             return None
         return self._articles(lambda: Article.model_validate(found["_source"]), f"document {article_id!r}")
+
+    def story(self, story_id: str) -> StoryArticles | None:
+        """A story's size and first-seen article (its story document, when it has two or more articles) and
+        its copies in the index, earliest published first; None when neither exists."""
+
+        def read(es: Elasticsearch) -> tuple[Mapping[str, Any] | None, Mapping[str, Any]]:
+            try:
+                document: Mapping[str, Any] | None = es.get(index=self.settings.stories_index, id=story_id).body
+            except NotFoundError:
+                document = None
+            hits = es.search(index=self.alias, body=queries.story_body(story_id)).body
+            return document, hits
+
+        document, response = self._call(read)
+        articles = self._articles(
+            lambda: [Article.model_validate(hit["_source"]) for hit in response["hits"]["hits"]], "a document"
+        )
+        return queries.read_story(story_id, document["_source"] if document else None, articles)
 
     def health(self) -> Health:
         def check(es: Elasticsearch) -> Health:

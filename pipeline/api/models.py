@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.models import Article
@@ -9,6 +11,27 @@ from schemas.models import Article
 
 class _Answer(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class Copy(_Answer):
+    """Another article of the same story (in a search: one that matches the query too)."""
+
+    id: str
+    title: str
+    outlet: str
+    url: str | None
+    published_at: datetime | None
+
+
+class StoryGroup(_Answer):
+    """The story of a hit: the other copies that matched are folded into it."""
+
+    id: str = Field(description="The story id (the `story_id` of every copy).")
+    copies: int = Field(description="How many articles of this story match, this hit included.")
+    more: list[Copy] = Field(
+        default_factory=list,
+        description="The other matching copies, earliest published first (at most a few; `copies` counts all).",
+    )
 
 
 class Hit(_Answer):
@@ -22,15 +45,32 @@ class Hit(_Answer):
         ),
     )
     article: Article
+    story: StoryGroup | None = Field(
+        default=None, description="The hit's story: one hit per story, its other matching copies folded in."
+    )
 
 
 class SearchResult(_Answer):
     query: str = Field(description="The full-text query as used (trimmed); empty when listing newest first.")
     total: int = Field(description="How many articles match in all.")
+    stories: int | None = Field(
+        default=None, description="How many stories those articles make (hits are one per story); null: not counted."
+    )
     page: int
     size: int
     pages: int = Field(description="How many pages can be requested (at most 10000 results are reachable).")
     hits: list[Hit]
+
+
+class StoryArticles(_Answer):
+    """A story and its copies."""
+
+    id: str
+    size: int = Field(description="How many articles the story has (all sources, outlets and days).")
+    first_seen_id: str = Field(description="The story's first article: the earliest published copy.")
+    first_seen_at: datetime | None
+    outlets: list[str] = Field(description="The outlets that carried it, in order of first publication.")
+    articles: list[Article] = Field(description="The copies, earliest published first (at most 100).")
 
 
 class FacetValue(_Answer):

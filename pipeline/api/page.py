@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from urllib.parse import urlencode, urlsplit
 
-from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
+from pipeline.api.models import Facets, FacetValue, Hit, SearchResult, StoryGroup
 from pipeline.api.queries import FACET_FIELDS, SearchParams
 
 CONTENT_SECURITY_POLICY = (
@@ -38,6 +38,9 @@ input,select,button{font:inherit;padding:.3rem}input[type=search]{min-width:18re
 ol.hits{list-style:none;padding:0}.hit{margin:0 0 1.2rem}.hit h2{font-size:1.1rem;margin:0}
 .meta,.tags{font-size:.85rem;color:#666;margin:.1rem 0}.snippet{margin:.2rem 0}
 mark{background:#fff3a3}.tags a{margin-right:.5rem}
+details.story{font-size:.9rem;margin:.2rem 0}details.story summary{cursor:pointer;color:#1a4f8b}
+details.story ul{margin:.3rem 0;padding-left:1.2rem}.copy-meta{color:#666;font-size:.85rem}
+.only-story{background:#eef4fb;border:1px solid #c5d7ee;padding:.4rem .6rem}
 nav.pages a,nav.pages strong{margin-right:.5rem}
 footer{margin-top:2rem;font-size:.8rem;color:#777}
 .skip{position:absolute;left:-999rem}.skip:focus{position:static}
@@ -80,10 +83,14 @@ class PageView:
 
 
 def search_url(params: SearchParams, *, page: int | None = None, **changes: str | Sequence[str]) -> str:
-    """A link to `/` with these parameters; `changes` replace whole parameters (tag=…, or tag=[…, …])."""
+    """A link to `/` with these parameters; `changes` replace whole parameters (tag=…, or tag=[…, …]; an
+    empty string drops one: story="")."""
     items = [(k, v) for k, v in params.query_items(page=page) if k not in changes]
     for name, value in changes.items():
-        items += [(name, value)] if isinstance(value, str) else [(name, v) for v in value]
+        if isinstance(value, str):
+            items += [(name, value)] if value else []
+        else:
+            items += [(name, v) for v in value]
     return "/?" + urlencode(items) if items else "/"
 
 
@@ -118,6 +125,7 @@ def _form(view: PageView) -> str:
         + f'<label>From ({_e(zone)})<input type="date" name="from" value="{_e(view.first("from"))}"></label>'
         f'<label>To ({_e(zone)})<input type="date" name="to" value="{_e(view.first("to"))}"></label>'
         + (f'<input type="hidden" name="size" value="{_e(size)}">' if size else "")
+        + (f'<input type="hidden" name="story" value="{_e(view.first("story"))}">' if view.first("story") else "")
         + "<button type=submit>Search</button></form>"
     )
 
@@ -164,6 +172,29 @@ def _facet_links(view: PageView) -> str:
     return f'<aside class="facets" aria-label="Narrow the results">{"".join(sections)}</aside>' if sections else ""
 
 
+def _story(story: StoryGroup | None, outlet: str, params: SearchParams, zone: tzinfo) -> str:
+    """The other copies of a hit's story, folded: a native disclosure (keyboard and screen reader friendly)."""
+    if story is None or story.copies <= 1:
+        return ""
+    more = story.copies - 1
+    elsewhere = any(copy.outlet != outlet for copy in story.more)
+    label = f"{more} more from other outlets" if elsewhere else f"{more} more {'copy' if more == 1 else 'copies'}"
+    rows = []
+    for copy in story.more:
+        href = _safe_href(copy.url) or f"/articles/{copy.id}"
+        when = local_time(copy.published_at, zone) if copy.published_at else "undated"
+        rows.append(
+            f'<li><a href="{_e(href)}">{_e(copy.title)}</a> '
+            f'<span class="copy-meta">{_e(copy.outlet)} · {_e(when)}</span></li>'
+        )
+    every = search_url(params, page=1, story=story.id)
+    return (
+        f'<details class="story"><summary>{_e(label)}</summary><ul>{"".join(rows)}</ul>'
+        f'<p><a href="{_e(every)}">All {story.copies} matching copies of this story</a> · '
+        f'<a href="/stories/{_e(story.id)}">story JSON</a></p></details>'
+    )
+
+
 def _hit(hit: Hit, params: SearchParams, zone: tzinfo) -> str:
     article = hit.article
     title = (hit.highlights.get("title") or [_e(article.title)])[0]
@@ -185,7 +216,10 @@ def _hit(hit: Hit, params: SearchParams, zone: tzinfo) -> str:
         f'<li class="hit"{lang}><h2><a href="{_e(href)}">{title}</a></h2>'
         f'<p class="meta">{_e(article.outlet)} · {_e(article.category)} · {when} · '
         f'<a href="/articles/{_e(article.id)}">JSON</a></p>'
-        f'<p class="snippet">{" … ".join(fragments)}</p>' + (f'<p class="tags">{tags}</p>' if tags else "") + "</li>"
+        f'<p class="snippet">{" … ".join(fragments)}</p>'
+        + (f'<p class="tags">{tags}</p>' if tags else "")
+        + _story(hit.story, article.outlet, params, zone)
+        + "</li>"
     )
 
 
@@ -221,10 +255,20 @@ def _results(view: PageView) -> str:
     first = (result.page - 1) * result.size + 1
     last = first + len(result.hits) - 1
     order = "most relevant first" if result.query else "newest first"
-    summary = f"{first}–{last} of {result.total} articles, {order}" if result.hits else f"{result.total} articles"
+    counted = f"{result.total} articles"
+    if result.stories is not None and result.stories != result.total:
+        counted = f"{result.stories} stories ({result.total} articles)"
+    summary = f"{first}–{last} of {counted}, {order}" if result.hits else counted
     hits = "".join(_hit(hit, params, view.zone) for hit in result.hits)
+    only = ""
+    if params.story:
+        everything = search_url(params, page=1, story="")
+        only = (
+            f'<p class="only-story">The copies of one story, one hit each. '
+            f'<a href="{_e(everything)}">Show every story</a></p>'
+        )
     return (
-        f'<p class="summary" id="results" tabindex="-1">{_e(summary)}</p>'
+        f'{only}<p class="summary" id="results" tabindex="-1">{_e(summary)}</p>'
         f'<ol class="hits" aria-label="Results">{hits}</ol>{_pages(result, params)}'
     )
 

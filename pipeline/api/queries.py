@@ -12,7 +12,9 @@ from a table and proven against the real cluster in tests/integration/test_api.p
   included), a time is exact, and a time without an offset is taken in that zone;
 - most relevant first, a newer story ahead of an older one at equal relevance (`Ranking`);
 - highlights come back between private-use sentinels, so escaping the text for HTML cannot touch them
-  and only our own `<mark>` tags survive (`safe_highlight`).
+  and only our own `<mark>` tags survive (`safe_highlight`);
+- one hit per story: results are collapsed on `story_id`, each hit carrying the other copies that match
+  (`inner_hits`, earliest published first) and pages counting stories; `story=` lists one story's copies.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
+from pipeline.api.models import Copy, Facets, FacetValue, Hit, SearchResult, StoryArticles, StoryGroup
 from pipeline.lexicon.aliases import Mention
 from pipeline.lexicon.query import AnalyzedQuery, analyze_query
 from pipeline.normalize.tickers import normalize_ticker
@@ -41,6 +43,9 @@ MAX_PAGE_SIZE = 100
 MAX_RESULT_WINDOW = 10_000  # Elasticsearch's default index.max_result_window: from + size may not exceed it
 FACET_SIZE = 100
 MATCHING_FACET_SIZE = 10  # values per field among the matching stories, shown as links on the page
+COPIES_SHOWN = 5  # other copies listed under a hit (the count covers them all)
+STORY_COUNT_PRECISION = 40_000  # below this many stories the count is exact
+_COPY_FIELDS = ["id", "title", "outlet", "url", "published_at"]
 
 SEARCH_FIELDS = ("title^3", "summary^2", "body_text")
 NAME_BIGRAMS_BOOST = 0.05  # a query of names only: its loose bigram match ranks below the names as phrases
@@ -139,6 +144,9 @@ class SearchParams(BaseModel):
             "ISO 8601 time."
         ),
     )
+    story: FilterValue | None = Field(
+        default=None, description="Only the articles of this story (its copies, one hit each)."
+    )
     page: int = Field(default=1, ge=1, description="1-based page number.")
     size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Results per page.")
 
@@ -193,7 +201,9 @@ class SearchParams(BaseModel):
         items: list[tuple[str, str]] = [("q", self.q)] if self.q else []
         for name in ("outlet", "category", "tag", "ticker"):
             items.extend((name, value) for value in getattr(self, name))
-        items.extend((name, value) for name, value in (("from", self.from_), ("to", self.to)) if value)
+        items.extend(
+            (name, value) for name, value in (("from", self.from_), ("to", self.to), ("story", self.story)) if value
+        )
         chosen = self.page if page is None else page
         if chosen != 1:
             items.append(("page", str(chosen)))
@@ -211,6 +221,8 @@ def filter_clauses(params: SearchParams, zone: tzinfo = UTC) -> list[dict[str, A
     clauses.extend({"term": {"tags": tag}} for tag in params.tag)
     if params.ticker:
         clauses.append({"terms": {"tickers": params.ticker}})
+    if params.story:
+        clauses.append({"term": {"story_id": params.story}})
     lower, upper = params.bounds(zone)
     if lower or upper:
         bounds: dict[str, str] = {}
@@ -346,12 +358,57 @@ def search_body(params: SearchParams, ranking: Ranking | None = None, *, with_fa
     else:
         body["query"] = {"bool": {"filter": filters}} if filters else {"match_all": {}}
         body["sort"] = newest_first
+    if not params.story:  # one hit per story; the other matching copies ride along
+        body["collapse"] = story_collapse()
+        body["aggs"] = {"stories": {"cardinality": {"field": "story_id", "precision_threshold": STORY_COUNT_PRECISION}}}
     if with_facets:  # `global` ignores the query: the dropdowns list every value, not just the matching ones
-        body["aggs"] = {
-            "facets": {"global": {}, "aggs": facet_aggs()},
-            "matching": {"filter": {"match_all": {}}, "aggs": facet_aggs(MATCHING_FACET_SIZE)},
-        }
+        body.setdefault("aggs", {}).update(
+            {
+                "facets": {"global": {}, "aggs": facet_aggs()},
+                "matching": {"filter": {"match_all": {}}, "aggs": facet_aggs(MATCHING_FACET_SIZE)},
+            }
+        )
     return body
+
+
+def story_collapse() -> dict[str, Any]:
+    """Collapse on the story: the best hit of each story, and its other copies earliest published first."""
+    return {
+        "field": "story_id",
+        "inner_hits": {
+            "name": "copies",
+            "size": COPIES_SHOWN + 1,
+            "sort": [{"published_at": {"order": "asc", "missing": "_last"}}, {"id": {"order": "asc"}}],
+            "_source": _COPY_FIELDS,
+        },
+    }
+
+
+STORY_ARTICLES = 100
+
+
+def story_body(story_id: str) -> dict[str, Any]:
+    """The copies of one story, earliest published first."""
+    return {
+        "size": STORY_ARTICLES,
+        "query": {"bool": {"filter": [{"term": {"story_id": story_id}}]}},
+        "sort": [{"published_at": {"order": "asc", "missing": "_last"}}, {"id": {"order": "asc"}}],
+    }
+
+
+def read_story(story_id: str, document: Mapping[str, Any] | None, articles: list[Article]) -> StoryArticles | None:
+    """The story answer from its story document (None for a story of one article) and its copies."""
+    if document is None and not articles:
+        return None
+    outlets = list(dict.fromkeys(article.outlet for article in articles))
+    if document is not None:
+        size, first_id = int(document["size"]), str(document["first_seen_id"])
+        first_at: datetime | None = datetime.fromisoformat(str(document["first_seen_at"]).replace("Z", "+00:00"))
+    else:
+        size, first_id, first_at = len(articles), articles[0].id, articles[0].published_at
+    return StoryArticles(
+        id=story_id, size=size, first_seen_id=first_id, first_seen_at=first_at, outlets=outlets, articles=articles
+    )
 
 
 def facets_body() -> dict[str, Any]:
@@ -369,20 +426,46 @@ def read_hit(hit: Mapping[str, Any]) -> Hit:
     marked: Mapping[str, list[str]] = hit.get("highlight", {})
     highlights = {name: [safe_highlight(fragment) for fragment in fragments] for name, fragments in marked.items()}
     score = hit.get("_score")
+    article = Article.model_validate(hit["_source"])
     return Hit(
         id=str(hit["_id"]),
         score=float(score) if score is not None else None,
         highlights=highlights,
-        article=Article.model_validate(hit["_source"]),
+        article=article,
+        story=_story_group(hit, article),
+    )
+
+
+def _story_group(hit: Mapping[str, Any], article: Article) -> StoryGroup | None:
+    copies = hit.get("inner_hits", {}).get("copies")
+    if copies is None or article.story_id is None:
+        return None
+    others = [c["_source"] for c in copies["hits"]["hits"] if c["_id"] != hit["_id"]][:COPIES_SHOWN]
+    return StoryGroup(
+        id=article.story_id,
+        copies=int(copies["hits"]["total"]["value"]),
+        more=[
+            Copy(
+                id=str(c["id"]),
+                title=str(c["title"]),
+                outlet=str(c["outlet"]),
+                url=c.get("url"),
+                published_at=c.get("published_at"),
+            )
+            for c in others
+        ],
     )
 
 
 def read_search(response: Mapping[str, Any], params: SearchParams) -> SearchResult:
     total = int(response["hits"]["total"]["value"])
-    reachable = min(total, MAX_RESULT_WINDOW)
+    counted = response.get("aggregations", {}).get("stories")
+    stories = int(counted["value"]) if counted is not None else None
+    reachable = min(total if stories is None else min(stories, total), MAX_RESULT_WINDOW)
     return SearchResult(
         query=params.q,
         total=total,
+        stories=stories,
         page=params.page,
         size=params.size,
         pages=math.ceil(reachable / params.size),

@@ -88,10 +88,10 @@ def _count(es: Elasticsearch, index: str) -> int:
 
 
 def _versions(es: Elasticsearch, index: str) -> dict[str, tuple[int, str]]:
-    """Every document's (_version, title) by _id."""
+    """Every document's (version, title) by _id: the version of the copy whose content it shows."""
     es.indices.refresh(index=index)
-    hits = es.search(index=index, size=10_000, version=True, source=["title"], query={"match_all": {}})["hits"]["hits"]
-    return {hit["_id"]: (int(hit["_version"]), hit["_source"]["title"]) for hit in hits}
+    hits = es.search(index=index, size=10_000, source=["version", "title"], query={"match_all": {}})["hits"]["hits"]
+    return {hit["_id"]: (int(hit["_source"]["version"]), hit["_source"]["title"]) for hit in hits}
 
 
 @dataclass

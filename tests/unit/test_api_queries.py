@@ -106,7 +106,7 @@ def test_blanks_are_ignored_and_values_trimmed() -> None:
     assert (params.q, params.outlet, params.tag, params.from_, params.to) == ("跨境电商", ["证券时报"], [], None, None)
 
 
-def test_defaults_list_newest_first_everything() -> None:
+def test_defaults_list_newest_first_everything_one_hit_per_story() -> None:
     body = search_body(SearchParams())
     assert body == {
         "from": 0,
@@ -114,7 +114,18 @@ def test_defaults_list_newest_first_everything() -> None:
         "track_total_hits": True,
         "query": {"match_all": {}},
         "sort": NEWEST_FIRST,
+        "collapse": queries.story_collapse(),
+        "aggs": {"stories": {"cardinality": {"field": "story_id", "precision_threshold": 40_000}}},
     }
+    assert body["collapse"]["field"] == "story_id"
+    assert body["collapse"]["inner_hits"]["sort"][0] == {"published_at": {"order": "asc", "missing": "_last"}}
+
+
+def test_one_story_lists_its_copies_without_folding_them() -> None:
+    body = search_body(SearchParams(story="s1", q="港交所"))
+    assert "collapse" not in body and "aggs" not in body
+    assert body["query"]["bool"]["filter"] == [{"term": {"story_id": "s1"}}]
+    assert ("story", "s1") in SearchParams(story="s1").query_items()
 
 
 def _relevance(body: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +189,7 @@ def test_pages_become_offsets(page: int, size: int, offset: int) -> None:
 
 def test_facets_are_global_terms_of_outlet_category_tags_and_tickers() -> None:
     aggs = search_body(SearchParams(q="x"), with_facets=True)["aggs"]
-    assert list(aggs) == ["facets", "matching"] and aggs["facets"]["global"] == {}
+    assert list(aggs) == ["stories", "facets", "matching"] and aggs["facets"]["global"] == {}
     matching = aggs["matching"]  # in the query's scope: the values among the matching stories, for the links
     assert matching["filter"] == {"match_all": {}}
     assert {agg["terms"]["size"] for agg in matching["aggs"].values()} == {queries.MATCHING_FACET_SIZE}
