@@ -186,6 +186,12 @@ def test_data_view_reads_the_alias_by_publication_time() -> None:
     assert _mapped_fields()["published_at"] == "date"
 
 
+def test_the_data_view_names_the_story_field() -> None:
+    (view,) = _by_type("index-pattern")
+    assert json.loads(view["attributes"]["fieldAttrs"])["story_id"]["customLabel"] == "Story"
+    assert _mapped_fields()["story_id"] == "keyword"  # a facet: aggregatable
+
+
 def test_latest_articles_search() -> None:
     (found,) = [o for o in _by_type("search") if o["attributes"]["title"] == "Latest articles"]
     assert found["attributes"]["columns"] == ["outlet", "category", "title", "tags", "tickers"]
@@ -199,6 +205,7 @@ def test_latest_articles_search() -> None:
         ("newsflow-top-tags", "lnsXY", {"tags"}),
         ("newsflow-top-keywords", "lnsTagcloud", {"keywords"}),
         ("newsflow-language-split", "lnsPie", {"language"}),
+        ("newsflow-biggest-stories", "lnsXY", {"story_id", "outlet"}),
     ],
 )
 def test_dashboard_shows_each_chart(lens_id: str, vis_type: str, fields: set[str]) -> None:
