@@ -55,7 +55,7 @@ _H = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], dtype=np.uint32)
 _POLY = np.uint64(0x100000001B3)  # odd: invertible modulo 2^64
 _BIN_SHIFT = np.uint32(32 - (BINS.bit_length() - 1))
 
-_KEEP = re.compile(r"[^0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_KEEP = re.compile(r"[^0-9a-z.\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+|(?<!\d)\.|\.(?!\d)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
 
@@ -160,7 +160,8 @@ def _normalize_number(match: re.Match[str]) -> str:
 
 
 def title_text(title: str) -> str:
-    """The title as compared: lowercase, letters, digits and CJK only, numbers without leading zeros."""
+    """The title as compared: lowercase, letters, digits (and decimal points) and CJK only, numbers without
+    leading zeros."""
     return _KEEP.sub("", _NUMBER.sub(_normalize_number, title.lower()))[:TITLE_CHARS]
 
 

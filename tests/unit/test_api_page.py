@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from pipeline.api import page
-from pipeline.api.models import Facets, FacetValue, Hit, SearchResult
+from pipeline.api.models import Copy, Facets, FacetValue, Hit, SearchResult, StoryGroup
 from pipeline.api.queries import SearchParams
 from schemas.models import Article, SourceType
 
@@ -238,3 +238,52 @@ def test_every_control_has_a_label_and_a_skip_link_leads_to_the_results() -> Non
     assert '<a class="skip" href="#results">Skip to the results</a>' in html
     assert '<p class="summary" id="results" tabindex="-1">' in html
     assert "From (UTC)" in html  # dates are days of the newsroom's zone, and the label says which
+
+
+def _story_hit() -> Hit:
+    copies = [
+        Copy(id="c2", title="同一报道（转载）", outlet="证券时报", url="https://example.com/c2", published_at=None),
+        Copy(id="c3", title=HOSTILE, outlet=HOSTILE, url="javascript:alert(1)", published_at=None),
+    ]
+    return Hit(id="a1", score=1.0, article=_article(story_id="s1"), story=StoryGroup(id="s1", copies=3, more=copies))
+
+
+def test_other_copies_of_a_story_fold_into_a_native_disclosure() -> None:
+    view = _view([_story_hit()], q=["跨境电商"])
+    html = page.render(view)
+    details = re.search(r'<details class="story">(.*?)</details>', html, re.S)
+    assert details is not None
+    assert "<summary>2 more from other outlets</summary>" in details.group(1)
+    assert "同一报道（转载）" in details.group(1) and "证券时报" in details.group(1)
+    assert HOSTILE not in html and "javascript:" not in html  # escaped; an unsafe link falls back to the JSON
+    links = _hrefs(details.group(1))
+    assert "https://example.com/c2" in links and "/articles/c3" in links and "/stories/s1" in links
+    every = next(link for link in links if link.startswith("/?"))
+    assert parse_qs(urlsplit(every).query) == {"q": ["跨境电商"], "story": ["s1"]}
+
+
+def test_a_story_of_one_outlet_says_copies_and_a_single_article_shows_nothing() -> None:
+    hit = _story_hit().model_copy(
+        update={
+            "story": StoryGroup(
+                id="s1", copies=2, more=[Copy(id="c", title="t", outlet="21世纪经济报道", url=None, published_at=None)]
+            )
+        }
+    )
+    assert "<summary>1 more copy</summary>" in page.render(_view([hit]))
+    alone = Hit(id="a1", score=None, article=_article(), story=StoryGroup(id="a1", copies=1))
+    assert "<details" not in page.render(_view([alone]))
+
+
+def test_the_summary_counts_stories_when_copies_were_folded() -> None:
+    view = _view([_story_hit()], total=3)
+    result = view.result.model_copy(update={"stories": 1}) if view.result else None
+    html = page.render(page.PageView(form=view.form, params=view.params, result=result, facets=view.facets))
+    assert "1–1 of 1 stories (3 articles), newest first" in html
+
+
+def test_one_storys_page_says_so_and_links_back_to_every_story() -> None:
+    html = page.render(_view([Hit(id="a1", score=None, article=_article())], story=["s1"], q=["港交所"]))
+    assert 'class="only-story"' in html and '<input type="hidden" name="story" value="s1">' in html
+    back = re.search(r'<a href="([^"]*)">Show every story</a>', html)
+    assert back is not None and back.group(1).replace("&amp;", "&") == "/?q=%E6%B8%AF%E4%BA%A4%E6%89%80"

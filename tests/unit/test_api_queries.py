@@ -422,3 +422,40 @@ def test_a_stock_code_is_also_looked_up_in_the_tickers_field() -> None:
     clauses = names["bool"]["should"]
     assert {"terms": {"tickers": ["0388.HK"]}} in clauses
     assert {"00388", "0388", "港交所"} <= {c["multi_match"]["query"] for c in clauses if "multi_match" in c}
+
+
+def test_collapsed_hits_carry_their_storys_other_copies_and_pages_count_stories() -> None:
+    copy = {"id": "c", "title": "转载", "outlet": "证券时报", "url": None, "published_at": "2024-05-01T00:00:00Z"}
+    hit = {
+        "_id": "a",
+        "_score": 2.0,
+        "_source": {**_source("a", "基金"), "story_id": "s1"},
+        "inner_hits": {
+            "copies": {
+                "hits": {
+                    "total": {"value": 3, "relation": "eq"},
+                    "hits": [{"_id": "a", "_source": {"id": "a"}}, {"_id": "c", "_source": copy}],
+                }
+            }
+        },
+    }
+    response = {
+        "hits": {"total": {"value": 23, "relation": "eq"}, "hits": [hit]},
+        "aggregations": {"stories": {"value": 12}},
+    }
+    result = queries.read_search(response, SearchParams(q="基金"))
+    assert (result.total, result.stories, result.pages) == (23, 12, 2)
+    (found,) = result.hits
+    assert found.story is not None and (found.story.id, found.story.copies) == ("s1", 3)
+    assert [(c.id, c.outlet) for c in found.story.more] == [("c", "证券时报")]
+
+
+def test_a_story_answer_from_its_document_or_its_copies() -> None:
+    first = queries.Article.model_validate({**_source("a", "t"), "story_id": "s"})
+    assert queries.read_story("s", None, []) is None
+    alone = queries.read_story("s", None, [first])
+    assert alone is not None and (alone.size, alone.first_seen_id, alone.outlets) == (1, "a", ["证券时报"])
+    document = {"size": 4, "first_seen_id": "z", "first_seen_at": "2024-04-30T00:00:00.000Z"}
+    known = queries.read_story("s", document, [first])
+    assert known is not None and (known.size, known.first_seen_id) == (4, "z")
+    assert queries.story_body("s")["query"] == {"bool": {"filter": [{"term": {"story_id": "s"}}]}}

@@ -1,0 +1,77 @@
+"""Assigning a batch to stories (pure): known records, stored candidates, the batch's own copies, the recheck."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pipeline.stories.assign import Decision, Move, Record, first_pass, ranked, recheck
+from pipeline.stories.match import Reason
+from pipeline.stories.sketch import Fingerprint, fingerprint
+
+AT = datetime(2024, 3, 27, 8, 0, tzinfo=UTC)
+WEEK = timedelta(days=7)
+STORY = (
+    "海关总署今日发布数据，今年前两个月我国货物贸易进出口总值同比增长，其中出口增长快于进口，"
+    "民营企业进出口占比继续提升，机电产品出口保持较快增长，对东盟贸易规模再创新高。"
+)
+OTHER = "央行今日以利率招标方式开展逆回购操作，中标利率与上次持平，当日实现资金净投放，市场流动性保持合理充裕。"
+
+
+def fp(article_id: str, body: str = STORY, title: str = "前两月外贸进出口增长") -> Fingerprint:
+    return fingerprint(article_id, title, body, AT)
+
+
+def test_a_known_article_keeps_its_story() -> None:
+    decisions = first_pass([fp("x")], {"x": Record(fp("x"), "s0")}, {}, WEEK)
+    assert decisions == {"x": Decision("s0", "known")}
+
+
+def test_a_copy_joins_the_story_of_its_first_verified_candidate() -> None:
+    candidates = {"x": [Record(fp("o", OTHER, "逆回购"), "s9"), Record(fp("c"), "s1")]}
+    decisions = first_pass([fp("x")], {}, candidates, WEEK)
+    assert decisions["x"] == Decision("s1", "text", "c")
+
+
+def test_copies_within_a_batch_share_the_first_ones_story() -> None:
+    batch = [fp("a"), fp("b", OTHER, "逆回购"), fp("c", STORY + "（新华社）"), fp("a")]
+    decisions = first_pass(batch, {}, {}, WEEK)
+    assert decisions["a"] == Decision("a", "founded")
+    assert decisions["b"].founded and decisions["c"] == Decision("a", "text", "a")
+    assert len(decisions) == 3  # the repeated id is decided once
+
+
+def test_candidates_rank_by_shared_keys_then_ids() -> None:
+    records = [Record(fp("b"), "s2"), Record(fp("a"), "s2"), Record(fp("c"), "s1")]
+    assert [r.article_id for r in ranked(records, {"a": 3, "b": 5, "c": 3})] == ["b", "c", "a"]
+
+
+def _written(article_id: str, seq_no: int, body: str = STORY) -> Record:
+    return Record(fp(article_id, body), article_id, seq_no, 1, AT)
+
+
+def test_of_two_concurrent_founders_the_later_joins_the_earlier() -> None:
+    early, late = _written("x", 5), _written("y", 7)
+    roots = {"x": early, "y": late}
+    # The later writer sees the earlier one; the earlier may or may not see the later.
+    assert recheck([late], {"y": [early]}, roots, WEEK) == {"y": _move("y", "x", "x")}
+    assert recheck([early], {"x": [late]}, roots, WEEK) == {}
+    assert recheck([early], {"x": []}, roots, WEEK) == {}
+
+
+def _move(article_id: str, story_id: str, matched: str) -> Move:
+    return Move(article_id, story_id, matched, Reason.TEXT)
+
+
+def test_a_founder_joins_the_earliest_of_several_and_follows_moved_stories() -> None:
+    founder = _written("z", 20)
+    member_of_moved = Record(fp("m"), "y", 15, 1, AT)  # joined story y, whose founder later joined x
+    roots = {"y": _written("x", 3), "w": _written("w", 9)}
+    candidates = {"z": [member_of_moved, _written("w", 9)]}
+    assert recheck([founder], candidates, roots, WEEK) == {"z": _move("z", "x", "m")}
+
+
+def test_the_recheck_ignores_its_own_story_and_unverified_candidates() -> None:
+    founder = _written("z", 20)
+    own = Record(fp("k"), "z", 21, 1, AT)
+    unrelated = _written("u", 2, OTHER)
+    assert recheck([founder], {"z": [own, unrelated]}, {"z": founder, "u": unrelated}, WEEK) == {}
