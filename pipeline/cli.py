@@ -92,9 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     evaluate = sub.add_parser(
-        "eval", help="measure quality offline: extraction against expected text, search against judged queries"
+        "eval",
+        help="measure quality offline: extraction against expected text, search against judged queries, "
+        "story grouping against labels",
     )
-    evaluate.add_argument("target", choices=["extraction", "search"])
+    evaluate.add_argument("target", choices=["extraction", "search", "stories"])
     evaluate.add_argument(
         "--pages", metavar="DIR", help="extraction: folder with pages.json (default tests/fixtures/pages)"
     )
@@ -122,6 +124,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="X",
         help="search: exit 1 if nDCG@10 < X, or a query of an abbreviation, alias or ticker misses its stories",
     )
+    evaluate.add_argument(
+        "--labels", type=Path, default=Path("tests/fixtures/stories/labels.json"), help="stories: the labelled set"
+    )
+    evaluate.add_argument("--corpus", type=Path, default=Path("../shared/data"), help="stories: folder of post folders")
+    evaluate.add_argument("--batch-size", type=int, default=20, metavar="N", help="stories: articles per batch (20)")
 
     bench_dags = sub.add_parser(
         "bench-dags", help="measure DAG parsing and scheduling for thousands of generated sources (own Airflow)"
@@ -225,6 +232,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "eval":
         if args.target == "search":
             return _eval_search(args, settings)
+        if args.target == "stories":
+            from pipeline.stories.evaluation import command as evaluate_stories
+
+            return evaluate_stories(settings, args.labels, args.corpus, batch_size=args.batch_size)
         from pipeline.bench.extraction_eval import command as evaluate
 
         return evaluate(

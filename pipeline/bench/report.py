@@ -20,6 +20,7 @@ TARGET_NORMALIZER_PER_S_PER_CORE = 2000.0
 TARGET_RSS_MB = 300.0
 TARGET_TRAFILATURA_RATIO = 10.0
 FRESHNESS_BIN_S = 0.05
+TARGET_GROUPING_SHARE = 0.10  # story grouping: under 10% of the normalizer's CPU per article
 SATURATED = 0.85  # a share of the cores, or of one core for one process, that counts as "full"
 NEAR_CEILING = 0.8  # end to end at this share of the Elasticsearch ceiling: Elasticsearch is the limit
 
@@ -332,7 +333,12 @@ def to_json(result: Result) -> dict[str, Any]:
             "note": comparison.note,
         },
         **_page_extraction(result),
+        "story_grouping_us_per_article": _finite(result.story_grouping.us_per_article)
+        if result.story_grouping
+        else None,
+        "story_grouping": _story_grouping(result),
         "targets": {
+            "story_grouping_share_of_normalizer": TARGET_GROUPING_SHARE,
             "freshness_s": TARGET_FRESHNESS_S,
             "normalizer_per_s_per_core": TARGET_NORMALIZER_PER_S_PER_CORE,
             "peak_rss_mb": TARGET_RSS_MB,
@@ -468,6 +474,25 @@ def _page_extraction(result: Result) -> dict[str, Any]:
     }
 
 
+def _story_grouping(result: Result) -> dict[str, Any] | None:
+    cost = result.story_grouping
+    if cost is None:
+        return None
+    return {
+        "articles": cost.articles,
+        "fingerprint_us_per_article": _finite(cost.fingerprint_us),
+        "decisions_us_per_article": _finite(cost.decisions_us),
+        "normalizer_us_per_article": _finite(cost.normalizer_us),
+        "share_of_normalizer": _finite(cost.share_of_normalizer),
+        "datasketch_minhash128_us_per_article": _finite(cost.datasketch_us) if cost.datasketch_us else None,
+        "datasketch_version": cost.datasketch_version,
+        "store_batches": cost.store_batches,
+        "store_batch_size": cost.store_batch_size,
+        "store_ms_per_batch": _finite(cost.store_ms_per_batch) if cost.store_ms_per_batch is not None else None,
+        "store_requests_per_batch": cost.store_requests_per_batch,
+    }
+
+
 def _throughput(t: Any) -> dict[str, Any]:
     return {
         "items": t.items,
@@ -583,6 +608,23 @@ def table(result: Result) -> str:
     )
     for name, share in norm["stage_share"].items():
         row(f"  {name}", f"{_n(100 * share, 1)} %", "of normalizer CPU")
+    stories = data["story_grouping"]
+    if stories:
+        other = stories["datasketch_minhash128_us_per_article"]
+        row(
+            "Story grouping in the normalizer (seed-sized)",
+            f"{_n(data['story_grouping_us_per_article'], 1)} us/article",
+            f"{_n(100 * (stories['share_of_normalizer'] or math.nan), 1)} % of the normalizer (target under "
+            f"{100 * TARGET_GROUPING_SHARE:.0f} %); fingerprint {_n(stories['fingerprint_us_per_article'], 1)} us, "
+            f"decisions {_n(stories['decisions_us_per_article'], 1)} us"
+            + (f"; datasketch MinHash(128) {_n(other, 1)} us" if other else ""),
+        )
+        row(
+            "  its shared state (Elasticsearch)",
+            f"{_n(stories['store_ms_per_batch'])} ms/batch",
+            f"{_n(stories['store_requests_per_batch'], 1)} requests per batch of {stories['store_batch_size']} "
+            f"(every article new: the most expensive case)",
+        )
     for run in data["e2e_runs"]:
         row(
             f"End to end, {run['workers']} worker(s) per stage",

@@ -76,6 +76,8 @@ class Scratch:
         try:
             for alias in dict.fromkeys(self.aliases):
                 es.options(ignore_status=404).indices.delete(index=f"{alias}-v1")
+                for stories in (f"{alias}-story-records", f"{alias}-stories"):  # the normalizers' story grouping
+                    es.options(ignore_status=404).indices.delete(index=stories)
                 es.options(ignore_status=404).indices.delete_index_template(name=f"{alias}-template")
         except Exception as exc:  # noqa: BLE001 - report and go on: cleanup must not hide the figures
             problems.append(f"Elasticsearch cleanup of {self.prefix}-*: {exc}")

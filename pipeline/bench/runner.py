@@ -27,6 +27,7 @@ from pipeline.bench import (
     e2e,
     extraction,
     extraction_eval,
+    grouping,
     normalizer,
     page_fetch,
     pageset,
@@ -98,6 +99,7 @@ class Result:
     pinned_note: str | None = None  # why there is no pinned run
     pages_note: str | None = None
     fetch_pages: page_fetch.PageThroughput | None = None  # fetch and extract on loopback
+    story_grouping: grouping.GroupingCost | None = None
     duration_s: float = 0.0
     cleanup_problems: list[str] = field(default_factory=list)
 
@@ -198,8 +200,13 @@ def _measure(
 
     progress("2/9 normalizer alone (this process, CPU time)")
     seed_payloads = corpus.payloads(seed_items)
-    seed_passes = [normalizer.normalize_all(seed_payloads, now)[0] for _ in range(SEED_SIZED_PASSES)]
+    seed_runs = [normalizer.normalize_all(seed_payloads, now) for _ in range(SEED_SIZED_PASSES)]
+    seed_passes = [throughput for throughput, _ in seed_runs]
     seed_sized = sorted(seed_passes, key=lambda t: t.per_s_per_core)[len(seed_passes) // 2]
+    story_cost = grouping.measure(
+        scratch.settings("stories"), seed_runs[0][1], seed_sized.cpu_s / max(seed_sized.items, 1) * 1e6
+    )
+    del seed_runs
     mixed, articles = normalizer.normalize_all(payloads, now)
     stages = normalizer.stage_split(payloads, now)
     profile = normalizer.profile(payloads, now)
@@ -298,6 +305,7 @@ def _measure(
         bulk_serialization_ms=services.bulk_serialization_ms(articles),
         pinned=pinned,
         pinned_note=pinned_note,
+        story_grouping=story_cost,
     )
 
 

@@ -54,6 +54,7 @@ _WORD_TAG = np.uint32(1 << 31)  # word hashes never equal a CJK code point
 _H = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], dtype=np.uint32)
 _POLY = np.uint64(0x100000001B3)  # odd: invertible modulo 2^64
 _BIN_SHIFT = np.uint32(32 - (BINS.bit_length() - 1))
+_BIN_STARTS = np.arange(BINS, dtype=np.uint32) << _BIN_SHIFT
 
 _KEEP = re.compile(r"[^0-9a-z.\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+|(?<!\d)\.|\.(?!\d)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -134,15 +135,13 @@ def _bins(hashes: U32) -> U32:
     """The smallest hash of each of BINS equal ranges of the hash space; empty bins densified."""
     if not len(hashes):
         return np.zeros(BINS, dtype=np.uint32)
-    at = np.searchsorted(hashes, np.arange(BINS, dtype=np.uint32) << _BIN_SHIFT)
-    filled = np.flatnonzero(at < np.append(at[1:], len(hashes)))  # a bin ends where the next one starts
-    values = np.zeros(BINS, dtype=np.uint32)
-    values[filled] = hashes[at[filled]]
-    if len(filled) < BINS:  # borrow from the next filled bin to the right (circularly), salted by the distance
-        empty = np.setdiff1d(np.arange(BINS), filled)
+    at = np.searchsorted(hashes, _BIN_STARTS)
+    full = at < np.append(at[1:], len(hashes))  # a bin ends where the next one starts
+    values = hashes[np.minimum(at, len(hashes) - 1)]
+    if not full.all():  # borrow from the next filled bin to the right (circularly), salted by the distance
+        filled, empty = np.flatnonzero(full), np.flatnonzero(~full)
         nearest = filled[np.searchsorted(filled, empty) % len(filled)]
-        distance = ((nearest - empty) % BINS).astype(np.uint32)
-        values[empty] = (values[nearest] ^ distance) * _H[0]
+        values[empty] = (values[nearest] ^ ((nearest - empty) % BINS).astype(np.uint32)) * _H[0]
     return values
 
 

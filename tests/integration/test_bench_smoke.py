@@ -30,6 +30,7 @@ POSITIVE = (
     "freshness_p95_s",
     "freshness_p99_s",
     "fetch_extract_pages_per_s_per_core",
+    "story_grouping_us_per_article",
 )
 
 
@@ -106,7 +107,9 @@ def test_context_of_the_figures(bench: tuple[dict[str, Any], str]) -> None:
     assert len(passes) == 3 and all(p > 0 for p in passes)
     assert data["normalizer"]["seed_sized"]["per_s_per_core"] == sorted(passes)[1]  # the median pass
     assert data["bottleneck"]["component"] and data["bottleneck"]["reason"]
-    assert "Bottleneck:" in stdout and "Freshness p99" in stdout
+    assert "Bottleneck:" in stdout and "Freshness p99" in stdout and "Story grouping" in stdout
+    stories = data["story_grouping"]
+    assert stories["share_of_normalizer"] > 0 and stories["store_requests_per_batch"] >= 3
     assert data["cleanup_problems"] == []
 
 
