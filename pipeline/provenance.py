@@ -21,8 +21,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipeline.tagging import merge_tags
 from schemas.models import Article, ArticleSource
+
+
+def _union(groups: Iterable[Iterable[str]]) -> list[str]:
+    """Tags of all groups in order, without case-insensitive repeats (they were cleaned by the normalizer)."""
+    seen: set[str] = set()
+    tags: list[str] = []
+    for group in groups:
+        for tag in group:
+            key = tag.casefold()
+            if tag and key not in seen:
+                seen.add(key)
+                tags.append(tag)
+    return tags
 
 
 def sources_of(article: Article) -> list[ArticleSource]:
@@ -70,7 +82,7 @@ def combine(a: Article, b: Article) -> Article:
     return primary.model_copy(
         update={
             "sources": sources,
-            "tags": merge_tags(*(s.tags for s in own), *(s.tags for s in others)),
+            "tags": _union([*(s.tags for s in own), *(s.tags for s in others)]),
             "story_id": primary.story_id or secondary.story_id or primary.id,  # no story known: its own
         }
     )

@@ -33,8 +33,13 @@ from pipeline.config import Settings
 from pipeline.errors import PermanentError, RetryableError
 from pipeline.provenance import fold, merge
 from pipeline.retry import Outcome, classify_status
-from schemas.index_template import ARTICLE_MAPPING, STORY_MAPPING, STORY_RECORD_MAPPING, index_template, story_index_body
-
+from schemas.index_template import (
+    ARTICLE_MAPPING,
+    STORY_MAPPING,
+    STORY_RECORD_MAPPING,
+    index_template,
+    story_index_body,
+)
 from schemas.models import Article
 
 log = logging.getLogger(__name__)
@@ -179,6 +184,8 @@ def bulk_actions(articles: Sequence[Article], index: str) -> Iterator[dict[str, 
     """The bulk actions of a batch as the client's helpers take them: external versioning, `_id` = article id,
     the source as JSON text (the client sends a string source as is, saving a dict round trip)."""
     for article in articles:
+        if article.story_id is None:  # every document has a story (its own at least): results collapse on it
+            article = article.model_copy(update={"story_id": article.id})
         yield {
             "_op_type": "index",
             "_index": index,

@@ -1,5 +1,6 @@
 """The search page of `newsflow serve`, in headless Chromium: a Chinese query typed into the box,
-highlighted snippets, Chinese rendered as glyphs (not boxes), and an outlet filter.
+highlighted snippets, Chinese rendered as glyphs (not boxes), an outlet filter, and a story's copies
+folded into one hit that opens from the keyboard.
 
 The server is the real command in a subprocess, over an alias of this test's own (a few Chinese
 and English articles), on a free loopback port.
@@ -38,7 +39,9 @@ pytestmark = pytest.mark.services
 QUERY = "跨境电商"
 
 
-def _article(article_id: str, title: str, body: str, outlet: str, language: str, day: int) -> Article:
+def _article(
+    article_id: str, title: str, body: str, outlet: str, language: str, day: int, story: str | None = None
+) -> Article:
     return make_article(
         article_id,
         title=title,
@@ -50,6 +53,7 @@ def _article(article_id: str, title: str, body: str, outlet: str, language: str,
         category="business" if language == "en" else "caijing",
         tags=["e2e", outlet],
         source_id="e2e-page",
+        story_id=story or article_id,
     )
 
 
@@ -61,6 +65,26 @@ ARTICLES = [
         "21世纪经济报道",
         "zh",
         1,
+        "zh-zones",
+    ),
+    # Two copies of that story from other outlets, published later the same day: folded into its hit.
+    _article(
+        "zh-zones-sina",
+        "广东8个跨境电商综试区实施方案出炉",
+        "广东8个跨境电商综试区实施方案同日出炉，至此广东实现跨境电商综试区全覆盖。",
+        "新浪财经",
+        "zh",
+        1,
+        "zh-zones",
+    ),
+    _article(
+        "zh-zones-cls",
+        "广东跨境电商综试区全覆盖",
+        "财联社讯，广东8个跨境电商综试区实施方案同日出炉，广东实现跨境电商综试区全覆盖。",
+        "财联社",
+        "zh",
+        1,
+        "zh-zones",
     ),
     _article(
         "zh-trade",
@@ -180,7 +204,7 @@ def test_search_page_finds_chinese_with_highlights_and_filters(server: str, brow
     assert box.get_attribute("value") == QUERY  # typed into the page as Chinese, not mangled
     browser.find_element(By.CSS_SELECTOR, "form[role=search] button[type=submit]").click()
     wait_for(browser, "the results page", lambda d: "q=" in d.current_url)
-    wait_for(browser, "the results", lambda d: _summary(d) == "1–2 of 2 articles, most relevant first")
+    wait_for(browser, "the results", lambda d: _summary(d) == "1–2 of 2 stories (4 articles), most relevant first")
     assert browser.title == f"{QUERY} – newsflow search"
     hits = _hits(browser)
     assert [h["title"] for h in hits] == ["广东8个跨境电商综试区方案同日出炉", "广州外贸新政出台"]
@@ -253,7 +277,7 @@ def test_search_page_by_keyboard_with_facet_links_labels_and_local_times(server:
     wait_for(browser, "the query box", lambda d: d.find_elements(By.CSS_SELECTOR, "input[name=q]"))
     assert _active(browser)["name"] == "q"  # the box has the focus: type and press Enter
     ActionChains(browser).send_keys(QUERY, Keys.ENTER).perform()
-    wait_for(browser, "the results", lambda d: _summary(d) == "1–2 of 2 articles, most relevant first")
+    wait_for(browser, "the results", lambda d: _summary(d) == "1–2 of 2 stories (4 articles), most relevant first")
     assert browser.execute_script(_UNNAMED) == []
 
     # Times are the newsroom's (Asia/Shanghai): the stories were published at 08:00 UTC.
@@ -265,7 +289,7 @@ def test_search_page_by_keyboard_with_facet_links_labels_and_local_times(server:
 
     # The facets of the matching stories are links; reach one by keyboard and follow it.
     outlets = browser.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=facet-outlet] a")
-    assert sorted(link.text for link in outlets) == ["21世纪经济报道", "证券时报"]
+    assert sorted(link.text for link in outlets) == sorted(["21世纪经济报道", "新浪财经", "财联社", "证券时报"])
     _tab_to(browser, lambda active: active["tag"] == "a" and active["text"] == "证券时报")
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     wait_for(browser, "the outlet-filtered results", lambda d: _summary(d) == "1–1 of 1 articles, most relevant first")
@@ -280,7 +304,9 @@ def test_search_page_by_keyboard_with_facet_links_labels_and_local_times(server:
     removal = _tab_to(browser, lambda active: active["label"].startswith("Remove the outlet filter"))
     assert removal["label"] == "Remove the outlet filter 证券时报"
     ActionChains(browser).send_keys(Keys.ENTER).perform()
-    wait_for(browser, "all results again", lambda d: _summary(d) == "1–2 of 2 articles, most relevant first")
+    wait_for(
+        browser, "all results again", lambda d: _summary(d) == "1–2 of 2 stories (4 articles), most relevant first"
+    )
 
     # The skip link, first on the page, jumps over the form and the facets to the results.
     assert _active(browser)["name"] == "q"  # the new page put the focus in the box again
@@ -288,3 +314,38 @@ def test_search_page_by_keyboard_with_facet_links_labels_and_local_times(server:
     assert skip["tag"] == "a"
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     wait_for(browser, "the focus on the results", lambda d: _active(d)["id"] == "results")
+
+
+def test_copies_of_one_story_fold_into_its_hit_and_open_from_the_keyboard(server: str, browser: WebDriver) -> None:
+    browser.get(server + "/?q=" + QUERY)
+    wait_for(browser, "the results", lambda d: _summary(d) == "1–2 of 2 stories (4 articles), most relevant first")
+    first = browser.find_elements(By.CSS_SELECTOR, "ol.hits li.hit")[0]
+    assert first.find_element(By.CSS_SELECTOR, "h2").text == "广东8个跨境电商综试区方案同日出炉"
+    summary = first.find_element(By.CSS_SELECTOR, "details.story summary")
+    assert summary.text == "2 more from other outlets"
+    copies = first.find_elements(By.CSS_SELECTOR, "details.story li")
+    assert not any(c.is_displayed() for c in copies)  # folded
+    # Keyboard only: tab from the query box to the disclosure, open it with Enter.
+    box = browser.find_element(By.CSS_SELECTOR, "input[name=q]")
+    box.click()
+    for _ in range(40):
+        active = browser.switch_to.active_element
+        if active.tag_name == "summary":
+            break
+        active.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.text == "2 more from other outlets", (
+        "the disclosure is not reachable by Tab"
+    )
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(browser, "the copies", lambda d: all(c.is_displayed() for c in copies))
+    assert first.find_element(By.CSS_SELECTOR, "details.story").get_attribute("open") is not None
+    listed = [c.text for c in copies]
+    assert any("新浪财经" in t for t in listed) and any("财联社" in t for t in listed)
+    screenshot(browser, "search-page-story-open")
+
+    # Every matching copy of the story, one hit each.
+    first.find_element(By.PARTIAL_LINK_TEXT, "All 3 matching copies").click()
+    wait_for(browser, "the story's copies", lambda d: "story=zh-zones" in d.current_url)
+    wait_for(browser, "the copies listed", lambda d: _summary(d) == "1–3 of 3 articles, most relevant first")
+    assert browser.find_element(By.CSS_SELECTOR, ".only-story").text.startswith("The copies of one story")
+    assert {h["meta"].split(" · ")[0] for h in _hits(browser)} == {"21世纪经济报道", "新浪财经", "财联社"}

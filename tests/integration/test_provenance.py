@@ -11,6 +11,7 @@ from elasticsearch import Elasticsearch
 
 from pipeline import search
 from pipeline.config import Settings
+from schemas.index_template import ARTICLE_MAPPING
 from schemas.models import Article, SourceType
 from tests.support.articles import make_article
 
@@ -102,3 +103,21 @@ def test_writers_racing_on_the_same_documents_lose_nothing(isolated: Settings, e
         document = _doc(es, isolated, article_id)[0]
         assert [s.source_id for s in document.sources] == sorted(sources), article_id
         assert set(document.tags) == set(sources) and document.source_id == "mirror"  # the newest copy's content
+
+
+def test_an_index_made_before_stories_gets_the_new_fields(isolated: Settings) -> None:
+    es = search.client(isolated)
+    try:
+        old = {k: v for k, v in ARTICLE_MAPPING["properties"].items() if k not in ("story_id", "sources")}
+        name = f"{isolated.index_alias}-v1"
+        es.indices.create(
+            index=name,
+            mappings={"dynamic": "strict", "properties": old},
+            aliases={isolated.index_alias: {"is_write_index": True}},
+        )
+        assert search.ensure_index(es, isolated) == name
+        mapping = es.indices.get_mapping(index=name)[name]["mappings"]["properties"]
+        assert mapping["story_id"]["type"] == "keyword" and "source_id" in mapping["sources"]["properties"]
+        assert search.store_articles(es, [_copy("a", "feed", 0, ["t"])], isolated.index_alias).ok == 1
+    finally:
+        es.close()
