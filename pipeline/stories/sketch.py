@@ -217,7 +217,7 @@ def fingerprint(article_id: str, title: str, body: str, at: datetime, *, cjk: bo
         at=at,
         size=_estimated_size(bottom, BOTTOM_K),
         bottom=tuple(bottom.tolist()),
-        bands=tuple(_band_keys(_bins(hashes))),
+        bands=tuple(_band_keys(_bins(hashes))) if len(hashes) else (),  # no text: nothing to look up by
         title=title_text(title),
         figures=figures(title),
     )

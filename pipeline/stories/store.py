@@ -121,8 +121,10 @@ class StoryStore:
         exclude: Iterable[str] = (),
     ) -> dict[str, list[Record]]:
         """Per fingerprint, the records (within the window) sharing the most LSH keys with it, best first."""
+        found: dict[str, list[Record]] = {fp.article_id: [] for fp in fingerprints}
+        fingerprints = [fp for fp in fingerprints if fp.keys]  # no text, no keys: nothing can match
         if not fingerprints:
-            return {}
+            return found
         excluded = sorted(set(exclude))
         searches: list[dict[str, Any]] = []
         for fp in fingerprints:
@@ -149,7 +151,6 @@ class StoryStore:
                 }
             )
         body = self._call("looking up story candidates", self.es.msearch, searches=searches)
-        found: dict[str, list[Record]] = {}
         for fp, response in zip(fingerprints, body["responses"], strict=True):
             if "error" in response:
                 raise RetryableError(f"story grouping: candidate search failed: {response['error']}")

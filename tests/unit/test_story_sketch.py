@@ -113,3 +113,8 @@ def test_title_and_figures_keys_agree_across_spellings() -> None:
 def test_sketches_pack_and_unpack() -> None:
     bottom = sketch.fingerprint("a", "t", WIRE, AT).bottom
     assert sketch.unpack(sketch.pack(bottom)) == bottom and sketch.unpack(sketch.pack(())) == ()
+
+
+def test_a_text_without_shingles_has_no_band_keys() -> None:
+    empty = sketch.fingerprint("a", "📉", "", AT)
+    assert (empty.bands, empty.bottom, empty.size, empty.keys) == ((), (), 0, [])
