@@ -142,7 +142,9 @@ def ensure_story_indices(es: Elasticsearch, settings: Settings) -> None:
         (settings.stories_index, STORY_MAPPING),
     ):
         try:
-            if not es.indices.exists(index=name):
+            if es.indices.exists(index=name):
+                es.indices.put_mapping(index=name, properties=mapping["properties"])  # fields added since
+            else:
                 try:
                     es.indices.create(index=name, **story_index_body(mapping, replicas=settings.index_replicas))
                 except ApiError as exc:

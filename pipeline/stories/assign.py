@@ -23,8 +23,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipeline.stories.match import Reason, same_story
+from pipeline.stories.match import TITLE_WINDOW, Reason, same_story
 from pipeline.stories.sketch import Fingerprint
+
+CANDIDATES = 8  # candidates verified per article, most shared keys first (in the store and in the batch)
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,16 @@ def _choose(
             return Decision(record.story_id, reason.value, record.article_id)
     shared: dict[str, int] = defaultdict(int)
     earlier: dict[str, Fingerprint] = {}
-    for key in fp.keys:
+    for key in fp.bands:
         for other in by_key.get(key, ()):
             shared[other.article_id] += 1
             earlier[other.article_id] = other
-    for article_id in sorted(earlier, key=lambda a: (-shared[a], a)):
+    for key in fp.headline_keys:  # a headline key only counts within hours, as the headline rule does
+        for other in by_key.get(key, ()):
+            if abs(other.at - fp.at) <= TITLE_WINDOW:
+                shared[other.article_id] += 1
+                earlier[other.article_id] = other
+    for article_id in sorted(earlier, key=lambda a: (-shared[a], a))[:CANDIDATES]:
         if reason := same_story(fp, earlier[article_id], window):
             return Decision(decisions[article_id].story_id, reason.value, article_id)
     return Decision(fp.article_id, "founded")

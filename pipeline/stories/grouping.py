@@ -5,6 +5,7 @@ once per batch and puts each decision's story id on the article it emits.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +26,14 @@ STORY_WRITE_ATTEMPTS = 5
 class Store(Protocol):  # what grouping needs of `StoryStore` (the real one, against Elasticsearch)
     def records(self, article_ids: Any) -> dict[str, Record]: ...
     def candidates(
-        self, fingerprints: Sequence[Fingerprint], window: timedelta, *, written_since: datetime | None = None
+        self,
+        fingerprints: Sequence[Fingerprint],
+        window: timedelta,
+        *,
+        written_since: datetime | None = None,
+        not_batch: str | None = None,
     ) -> dict[str, list[Record]]: ...
-    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime) -> Created: ...
+    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime, batch: str = "") -> Created: ...
     def roots(self, story_ids: Any) -> dict[str, Record]: ...
     def move(
         self, records: Sequence[Record], stories: Mapping[str, str], written_at: datetime
@@ -79,12 +85,13 @@ class StoryGrouping:
         new = [fp for fp in batch if fp.article_id not in known]
         candidates = self.store.candidates(new, self.window)
         decisions = first_pass(batch, known, candidates, self.window)
-        created = self.store.create([(fp, decisions[fp.article_id].story_id) for fp in new], self.clock())
+        token = uuid.uuid4().hex
+        created = self.store.create([(fp, decisions[fp.article_id].story_id) for fp in new], self.clock(), token)
         records = {**known, **created.written, **created.existing}
         for article_id, record in created.existing.items():  # another worker wrote it first: its story stands
             decisions = _renamed(decisions, decisions[article_id].story_id, record.story_id, founder=article_id)
             decisions[article_id] = Decision(record.story_id, "known")
-        moved = self._recheck(batch, decisions, records, started)
+        moved = self._recheck(batch, decisions, records, started, token)
         self._update_stories(fps, decisions, records)
         return Outcome(decisions, fps, moved)
 
@@ -94,8 +101,10 @@ class StoryGrouping:
         decisions: dict[str, Decision],
         records: dict[str, Record],
         started: datetime,
+        token: str,
     ) -> int:
-        """Founders of this batch (and recent ones retried) look again, now that every concurrent write is visible."""
+        """Founders of this batch (and recent ones retried) look again, now that every concurrent write is visible
+        (past the records this batch wrote itself, `token`)."""
         recent = started - RECHECK_MARGIN
         founders = [
             records[fp.article_id]
@@ -107,7 +116,9 @@ class StoryGrouping:
         ]
         if not founders:
             return 0
-        found = self.store.candidates([r.fingerprint for r in founders], self.window, written_since=recent)
+        found = self.store.candidates(
+            [r.fingerprint for r in founders], self.window, written_since=recent, not_batch=token
+        )
         ours = {r.article_id: r.story_id for r in records.values()}
         others = {
             founder.article_id: [

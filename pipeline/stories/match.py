@@ -16,6 +16,7 @@ publication times) are one story when one of these holds:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import timedelta
 from enum import StrEnum
 
@@ -35,14 +36,21 @@ class Reason(StrEnum):
 
 
 def jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """Jaccard similarity estimated from two bottom-k sketches: the share of the k smallest hashes of the
-    union that both sketches hold (exact when both sets have fewer than k shingles)."""
+    """Jaccard similarity estimated from two bottom-k sketches (ascending).
+
+    Below m, the smaller of the two sketches' largest values, each sketch holds *every* hash of its set, so
+    the exact Jaccard similarity of the two sets restricted to hashes below m is computed, over at least k
+    hashes of the union: a uniform sample of the shingles (exact when both sets have fewer than k).
+    """
     if not a or not b:
         return 0.0
-    in_a, in_b = set(a), set(b)
-    union = sorted(in_a | in_b)[:BOTTOM_K]
-    both = sum(1 for value in union if value in in_a and value in in_b)
-    return both / len(union)
+    full_a, full_b = len(a) >= BOTTOM_K, len(b) >= BOTTOM_K  # a sketch that is not full is its whole set
+    if full_a or full_b:
+        limit = min(a[-1], b[-1]) if full_a and full_b else (a[-1] if full_a else b[-1])
+        a, b = a[: bisect_right(a, limit)], b[: bisect_right(b, limit)]
+    head_a, head_b = a, b
+    both = len(set(head_a).intersection(head_b))
+    return both / (len(head_a) + len(head_b) - both)
 
 
 def containment(a: Fingerprint, b: Fingerprint, similarity: float) -> float:

@@ -194,9 +194,14 @@ class Fingerprint:
         return f"f:{_digest(' '.join(self.figures))}" if self.figures else None
 
     @property
+    def headline_keys(self) -> list[str]:
+        """The title's and the figures' keys (when there are any): they only count within hours (see `match`)."""
+        return [key for key in (self.title_key, self.figures_key) if key]
+
+    @property
     def keys(self) -> list[str]:
-        """Every lookup key: band keys, then the title's and the figures' (when there are any)."""
-        return [*self.bands, *(key for key in (self.title_key, self.figures_key) if key)]
+        """Every lookup key: band keys, then the headline keys."""
+        return [*self.bands, *self.headline_keys]
 
 
 def _estimated_size(bottom: U32, k: int) -> int:

@@ -25,10 +25,10 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from pipeline.config import Settings
 from pipeline.errors import RetryableError
-from pipeline.stories.assign import Record
+from pipeline.stories.assign import CANDIDATES, Record
+from pipeline.stories.match import TITLE_WINDOW
 from pipeline.stories.sketch import Fingerprint, pack, unpack
 
-CANDIDATES = 8  # per article, best first (most shared keys)
 MAX_HOPS = 8  # a story whose founder joined another, and so on: followed this far
 MAX_MEMBERS = 10_000  # a story document lists at most this many members (its size keeps counting them)
 
@@ -41,10 +41,11 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def record_source(fp: Fingerprint, story_id: str, written_at: datetime) -> dict[str, Any]:
+def record_source(fp: Fingerprint, story_id: str, written_at: datetime, batch: str = "") -> dict[str, Any]:
     return {
         "article_id": fp.article_id,
         "story_id": story_id,
+        "batch": batch,
         "keys": fp.keys,
         "at": _iso(fp.at),
         "written_at": _iso(written_at),
@@ -118,9 +119,12 @@ class StoryStore:
         window: timedelta,
         *,
         written_since: datetime | None = None,
+        not_batch: str | None = None,
         exclude: Iterable[str] = (),
     ) -> dict[str, list[Record]]:
-        """Per fingerprint, the records (within the window) sharing the most LSH keys with it, best first."""
+        """Per fingerprint, the records (within the window) sharing the most LSH keys with it, best first; a
+        headline key counts only for records within hours of it. `written_since`: only records written since;
+        `not_batch`: not the records a batch wrote (its token)."""
         found: dict[str, list[Record]] = {fp.article_id: [] for fp in fingerprints}
         fingerprints = [fp for fp in fingerprints if fp.keys]  # no text, no keys: nothing can match
         if not fingerprints:
@@ -133,13 +137,17 @@ class StoryStore:
             ]
             if written_since is not None:
                 filters.append({"range": {"written_at": {"gte": _iso(written_since)}}})
+            near = {"range": {"at": {"gte": _iso(fp.at - TITLE_WINDOW), "lte": _iso(fp.at + TITLE_WINDOW)}}}
+            should: list[dict[str, Any]] = [{"constant_score": {"filter": {"term": {"keys": k}}}} for k in fp.bands]
+            should += [
+                {"constant_score": {"filter": {"bool": {"filter": [{"term": {"keys": k}}, near]}}}}
+                for k in fp.headline_keys
+            ]
+            must_not: list[dict[str, Any]] = [{"ids": {"values": [fp.article_id, *excluded]}}]
+            if not_batch is not None:
+                must_not.append({"term": {"batch": not_batch}})
             query: dict[str, Any] = {
-                "bool": {
-                    "should": [{"constant_score": {"filter": {"term": {"keys": key}}}} for key in fp.keys],
-                    "minimum_should_match": 1,
-                    "filter": filters,
-                    "must_not": [{"ids": {"values": [fp.article_id, *excluded]}}],
-                }
+                "bool": {"should": should, "minimum_should_match": 1, "filter": filters, "must_not": must_not}
             }
             searches.append({"index": self.records_index})
             searches.append(
@@ -160,14 +168,15 @@ class StoryStore:
             ]
         return found
 
-    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime) -> Created:
-        """Create the records of newly decided articles, then refresh, so the next search sees them."""
+    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime, batch: str = "") -> Created:
+        """Create the records of newly decided articles (tagged with the batch's token), then refresh, so the
+        next search sees them."""
         if not decided:
             return Created({}, {})
         operations: list[dict[str, Any]] = []
         for fp, story_id in decided:
             operations.append({"create": {"_index": self.records_index, "_id": fp.article_id}})
-            operations.append(record_source(fp, story_id, written_at))
+            operations.append(record_source(fp, story_id, written_at, batch))
         body = self._call("writing story records", self.es.bulk, operations=operations, refresh="true")
         written: dict[str, Record] = {}
         clashes: list[str] = []
