@@ -1,7 +1,8 @@
 """Story grouping's cost: CPU per article in the normalize worker, and what its shared state costs per batch.
 
-- *fingerprint*: `article_fingerprint` (shingles, bottom-k and one-permutation sketches, LSH keys), CPU time
-  per article over the seed-sized articles the normalizer pass produced (after a warm-up);
+- *fingerprint*: `article_fingerprints` (shingles, bottom-k and one-permutation sketches, LSH keys) over
+  batches of the normalize batch size, CPU time per article over the seed-sized articles the normalizer pass
+  produced (after a warm-up);
 - *decisions*: the pure assignment of batches (`first_pass` with the batch's own LSH candidates), per article;
 - their sum, as a share of the normalizer's own CPU per article in the same run (the budget is 10%);
 - *datasketch*: the maintained library's MinHash (128 permutations, `update_batch`) over the same texts'
@@ -24,7 +25,7 @@ from typing import Any
 from pipeline import search
 from pipeline.config import Settings
 from pipeline.stories.assign import first_pass
-from pipeline.stories.grouping import StoryGrouping, article_fingerprint
+from pipeline.stories.grouping import StoryGrouping, article_fingerprints
 from pipeline.stories.sketch import Fingerprint, title_text
 from pipeline.stories.store import StoryStore
 from schemas.models import Article
@@ -83,12 +84,12 @@ def _datasketch(articles: Sequence[Article]) -> tuple[float | None, str | None]:
 def measure(settings: Settings, articles: Sequence[Article], normalizer_us: float) -> GroupingCost:
     """`settings`: this run's scratch settings for the story indices (removed by the bench's cleanup)."""
     window = timedelta(days=settings.story_window_days)
-    for article in articles[:WARMUP]:
-        article_fingerprint(article)
-    fingerprints: list[Fingerprint] = []
-    fingerprint_us = _cpu_us(lambda: fingerprints.extend(article_fingerprint(a) for a in articles), len(articles))
     size = settings.normalize_batch_size
-    batches = [fingerprints[i : i + size] for i in range(0, len(fingerprints), size)]
+    article_fingerprints(articles[:WARMUP])
+    chunks = [articles[i : i + size] for i in range(0, len(articles), size)]  # as the worker's batches come
+    batches: list[list[Fingerprint]] = []
+    fingerprint_us = _cpu_us(lambda: batches.extend(article_fingerprints(chunk) for chunk in chunks), len(articles))
+    fingerprints = [fp for batch in batches for fp in batch]
     decisions_us = _cpu_us(lambda: [first_pass(batch, {}, {}, window) for batch in batches], len(fingerprints))
     datasketch_us, datasketch_version = _datasketch(articles[:DATASKETCH_ARTICLES])
 

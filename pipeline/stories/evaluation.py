@@ -27,7 +27,7 @@ from pipeline.config import Settings
 from pipeline.errors import ConfigError, PermanentError
 from pipeline.normalize.ids import make_id
 from pipeline.sources import jekyll
-from pipeline.stories.grouping import StoryGrouping, article_fingerprint
+from pipeline.stories.grouping import StoryGrouping, article_fingerprints
 from pipeline.stories.labels import Labels, Score, predicted_pairs, score
 from pipeline.stories.store import StoryStore
 from pipeline.transform import to_article
@@ -113,9 +113,10 @@ def evaluate(settings: Settings, labels: Labels, corpus: Path, *, batch_size: in
     )
     window = timedelta(days=settings.story_window_days)
     started = time.perf_counter()
+    article_fingerprints(articles[:10])  # warm up
     cpu = time.process_time()
-    for article in articles:
-        article_fingerprint(article)
+    for start in range(0, len(articles), batch_size):
+        article_fingerprints(articles[start : start + batch_size])
     fingerprint_us = (time.process_time() - cpu) / max(len(articles), 1) * 1e6
     stories: dict[str, str | None] = {post.name: None for post in posts}
     with _scratch_indices(settings) as scratch:

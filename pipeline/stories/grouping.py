@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pipeline.errors import RetryableError
+from pipeline.stories import sketch
 from pipeline.stories.assign import Decision, Record, first_pass, recheck
-from pipeline.stories.sketch import Fingerprint, fingerprint
+from pipeline.stories.sketch import Fingerprint
 from pipeline.stories.store import MAX_MEMBERS, Created, StoryStore
 from schemas.models import Article
 
@@ -42,13 +43,21 @@ class Store(Protocol):  # what grouping needs of `StoryStore` (the real one, aga
     def write_stories(self, documents: Mapping[str, tuple[dict[str, Any], int | None, int | None]]) -> list[str]: ...
 
 
-def article_fingerprint(article: Article) -> Fingerprint:
-    """The fingerprint of an article: its title and text, at its publication time (else its fetch time)."""
+def article_text(article: Article) -> sketch.Text:
+    """What an article's fingerprint is made of: its title and text, at its publication time (else its fetch
+    time); read by characters when its language is Chinese, Japanese or Korean."""
     language = article.language
     cjk = True if language in CJK_LANGUAGES else (None if language == "und" else False)
-    return fingerprint(
-        article.id, article.title, article.body_text, article.published_at or article.fetched_at, cjk=cjk
-    )
+    return sketch.Text(article.id, article.title, article.body_text, article.published_at or article.fetched_at, cjk)
+
+
+def article_fingerprints(articles: Sequence[Article]) -> list[Fingerprint]:
+    """The fingerprints of a batch of articles, computed together."""
+    return sketch.fingerprints([article_text(article) for article in articles])
+
+
+def article_fingerprint(article: Article) -> Fingerprint:
+    return article_fingerprints([article])[0]
 
 
 @dataclass
@@ -79,7 +88,7 @@ class StoryGrouping:
 
     def assign(self, articles: Sequence[Article]) -> Outcome:
         started = self.clock()
-        fps = {article.id: article_fingerprint(article) for article in articles}
+        fps = {fp.article_id: fp for fp in article_fingerprints(articles)}
         batch = list(fps.values())
         known = self.store.records(fps)
         new = [fp for fp in batch if fp.article_id not in known]
@@ -228,4 +237,4 @@ def _renamed(decisions: dict[str, Decision], old: str, new: str, *, founder: str
     }
 
 
-__all__ = ["Outcome", "StoryGrouping", "StoryStore", "article_fingerprint", "merged_story"]
+__all__ = ["Outcome", "StoryGrouping", "StoryStore", "article_fingerprint", "article_fingerprints", "merged_story"]

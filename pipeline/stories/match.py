@@ -35,22 +35,23 @@ class Reason(StrEnum):
     HEADLINE = "headline"
 
 
-def jaccard(a: tuple[int, ...], b: tuple[int, ...]) -> float:
-    """Jaccard similarity estimated from two bottom-k sketches (ascending).
+def jaccard(a: Fingerprint, b: Fingerprint) -> float:
+    """Jaccard similarity of two texts estimated from their bottom-k sketches (ascending).
 
     Below m, the smaller of the two sketches' largest values, each sketch holds *every* hash of its set, so
-    the exact Jaccard similarity of the two sets restricted to hashes below m is computed, over at least k
-    hashes of the union: a uniform sample of the shingles (exact when both sets have fewer than k).
+    this is the exact Jaccard similarity of the two sets restricted to hashes below m, over at least k hashes
+    of the union: a uniform sample of the shingles (exact when both sets have fewer than k). A hash in both
+    sketches is below m, so the intersection needs no cut.
     """
-    if not a or not b:
+    first, second = a.bottom, b.bottom
+    if not first or not second:
         return 0.0
-    full_a, full_b = len(a) >= BOTTOM_K, len(b) >= BOTTOM_K  # a sketch that is not full is its whole set
+    both = len(a.bottom_set & b.bottom_set)
+    full_a, full_b = len(first) >= BOTTOM_K, len(second) >= BOTTOM_K  # a sketch not full is its whole set
     if full_a or full_b:
-        limit = min(a[-1], b[-1]) if full_a and full_b else (a[-1] if full_a else b[-1])
-        a, b = a[: bisect_right(a, limit)], b[: bisect_right(b, limit)]
-    head_a, head_b = a, b
-    both = len(set(head_a).intersection(head_b))
-    return both / (len(head_a) + len(head_b) - both)
+        limit = min(first[-1], second[-1]) if full_a and full_b else (first[-1] if full_a else second[-1])
+        return both / (bisect_right(first, limit) + bisect_right(second, limit) - both)
+    return both / (len(first) + len(second) - both)
 
 
 def containment(a: Fingerprint, b: Fingerprint, similarity: float) -> float:
@@ -79,7 +80,7 @@ def same_story(a: Fingerprint, b: Fingerprint, window: timedelta) -> Reason | No
     apart = abs(a.at - b.at)
     if apart > window:
         return None
-    similarity = jaccard(a.bottom, b.bottom)
+    similarity = jaccard(a, b)
     if similarity >= TEXT_SIMILARITY:
         return Reason.TEXT
     if min(a.size, b.size) >= CONTAINMENT_MIN_SHINGLES and containment(a, b, similarity) >= CONTAINMENT:

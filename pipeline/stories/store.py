@@ -46,7 +46,7 @@ def record_source(fp: Fingerprint, story_id: str, written_at: datetime, batch: s
         "article_id": fp.article_id,
         "story_id": story_id,
         "batch": batch,
-        "keys": fp.keys,
+        "keys": list(fp.keys),
         "at": _iso(fp.at),
         "written_at": _iso(written_at),
         "size": fp.size,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipeline.stories.match import Reason, containment, jaccard, same_story, title_similarity
-from pipeline.stories.sketch import Fingerprint, fingerprint
+from pipeline.stories.sketch import BOTTOM_K, Fingerprint, fingerprint
 
 AT = datetime(2021, 12, 8, 2, 39, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -41,15 +41,15 @@ def test_a_reformatted_reprint_is_the_same_story() -> None:
 def test_a_longer_edition_holds_the_short_one() -> None:
     short = fp("a", "全国财政收入全部正增长", LONG)
     longer = fp("b", "各地财政收入", EXTRA + LONG + TAIL)
-    assert jaccard(short.bottom, longer.bottom) < 0.5
-    assert containment(short, longer, jaccard(short.bottom, longer.bottom)) >= 0.8
+    assert jaccard(short, longer) < 0.5
+    assert containment(short, longer, jaccard(short, longer)) >= 0.8
     assert same_story(short, longer, WEEK) is Reason.CONTAINED
 
 
 def test_same_headline_and_figures_within_hours_is_the_same_story() -> None:
     flash = fp("a", "某券商：下调某交易所(00388.HK)目标价至574港元", "某券商：下调某交易所目标价至574港元，评级买入。")
     note = fp("b", "某券商：维持某交易所(0388.HK)买入评级 目标价下调至574港元", REPORT, AT + timedelta(minutes=44))
-    assert jaccard(flash.bottom, note.bottom) < 0.2  # the texts share almost nothing
+    assert jaccard(flash, note) < 0.2  # the texts share almost nothing
     assert same_story(flash, note, WEEK) is Reason.HEADLINE
     later = fp("c", "某券商：维持某交易所(0388.HK)买入评级 目标价下调至574港元", REPORT, AT + timedelta(hours=13))
     assert same_story(flash, later, WEEK) is None
@@ -81,6 +81,13 @@ def test_unrelated_texts_are_other_stories() -> None:
 
 
 def test_jaccard_and_title_similarity_edges() -> None:
-    assert jaccard((), (1, 2)) == 0.0 and jaccard((1, 2, 3), (1, 2, 3)) == 1.0 and jaccard((1, 2), (2, 3)) == 1 / 3
+    def sketched(*values: int) -> Fingerprint:
+        return Fingerprint("x", AT, len(values), values, (), "", ())
+
+    assert jaccard(sketched(), sketched(1, 2)) == 0.0 and jaccard(sketched(1, 2, 3), sketched(1, 2, 3)) == 1.0
+    assert jaccard(sketched(1, 2), sketched(2, 3)) == 1 / 3
+    full = tuple(range(0, 2 * BOTTOM_K, 2))  # 0, 2, ... : a full sketch whose set goes on above it
+    half = tuple(range(0, BOTTOM_K))  # 0, 1, ..., 127: a whole set
+    assert jaccard(sketched(*full), sketched(*half)) == pytest.approx(64 / 128)  # below 127 (64 even, 64 odd)
     assert title_similarity("", "x") == 0.0 and title_similarity("港交所", "港交所") == 1.0
     assert title_similarity("a", "a") == 1.0

@@ -46,10 +46,25 @@ def test_a_word_hashes_the_same_wherever_it_stands() -> None:
 
 
 def test_mixed_text_follows_its_majority_script() -> None:
-    mostly_chinese = "蔚来ET7新能源汽车使用HFO-1234yf制冷剂"
-    assert sketch._tokens(mostly_chinese, None).tolist()[:2] == [ord("蔚"), ord("来")]
-    words = sketch._tokens("Tencent 腾讯 launches Level Infinite", None)
-    assert len(words) == 6  # tencent, 腾, 讯, launches, level, infinite
+    mostly_chinese = "蔚来ET7新能源汽车使用HFO-1234yf制冷剂"  # 24 kept characters (12 CJK): 22 shingles
+    assert len(sketch.shingle_hashes(mostly_chinese)) == 22
+    words = "Tencent 腾讯 launches Level Infinite"  # tencent, 腾, 讯, launches, level, infinite: 4 shingles
+    assert len(sketch.shingle_hashes(words)) == 4
+    assert len(sketch.shingle_hashes(words, cjk=True)) == len("tencent腾讯launcheslevelinfinite") - 2
+
+
+def test_a_batch_gives_each_text_its_own_fingerprint() -> None:
+    texts = [
+        sketch.Text("a", "工业利润", WIRE, AT),
+        sketch.Text("b", "", "", AT),
+        sketch.Text("c", "Ports reopen", "Ports reopen after the storm, officials said.", AT),
+        sketch.Text("d", "跨境", "电商", AT),
+        sketch.Text("e", "工业利润增长", WIRE * 3, AT),
+    ]
+    together = sketch.fingerprints(texts)
+    alone = [sketch.fingerprint(t.article_id, t.title, t.body, t.at) for t in texts]
+    assert together == alone
+    assert together[1].bands == () and len(together[3].bottom) == 2
 
 
 def test_characters_beyond_the_basic_plane_are_dropped_not_crashing() -> None:
@@ -69,7 +84,7 @@ def test_bottom_k_estimates_jaccard() -> None:
     base = "".join(chr(0x4E00 + rng.randrange(3000)) for _ in range(3000))
     for cut in (300, 1200, 2400):
         other = base[cut:] + "".join(chr(0x4E00 + rng.randrange(3000)) for _ in range(cut))
-        estimate = jaccard(sketch.fingerprint("a", "", base, AT).bottom, sketch.fingerprint("b", "", other, AT).bottom)
+        estimate = jaccard(sketch.fingerprint("a", "", base, AT), sketch.fingerprint("b", "", other, AT))
         assert estimate == pytest.approx(_exact(base, other), abs=0.1)
 
 
@@ -117,4 +132,4 @@ def test_sketches_pack_and_unpack() -> None:
 
 def test_a_text_without_shingles_has_no_band_keys() -> None:
     empty = sketch.fingerprint("a", "📉", "", AT)
-    assert (empty.bands, empty.bottom, empty.size, empty.keys) == ((), (), 0, [])
+    assert (empty.bands, empty.bottom, empty.size, empty.keys) == ((), (), 0, ())

@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.stories.assign import first_pass
 from pipeline.stories.evaluation import read_corpus
-from pipeline.stories.grouping import article_fingerprint
+from pipeline.stories.grouping import article_fingerprints
 from pipeline.stories.labels import Labels
 from schemas.models import Article
 
@@ -62,7 +62,7 @@ def test_copies_of_real_posts_join_their_original_and_nothing_else(corpus: dict[
             copies[copy.id] = name
             articles.append(copy)
     rng.shuffle(articles)
-    decisions = first_pass([article_fingerprint(a) for a in articles], {}, {}, WEEK)
+    decisions = first_pass(article_fingerprints(articles), {}, {}, WEEK)
     members: dict[str, set[str]] = {}
     for article in articles:
         name = originals.get(article.id) or copies[article.id]
