@@ -8,17 +8,19 @@ Shingles (what "similar text" means):
 - Text written mostly in CJK characters is shingled by *characters*: every kept character is a token
   (Chinese has no spaces; character n-grams are how near-duplicate detection reads it). Other text is
   shingled by *words* (runs of letters and digits). A shingle is `SHINGLE_TOKENS` consecutive tokens.
-- Only the first `MAX_TOKENS` tokens are read: copies share their start, and the cost stays bounded.
+- Only the first `MAX_TOKENS` tokens are read (about 2,000 Chinese characters or words): copies share their
+  start, and the cost stays bounded.
 
-Sketches of the set of shingle hashes (64-bit, one multiply-xorshift mix of the token values):
-- *bottom-k* (the `BOTTOM_K` smallest hashes, kept as their top 32 bits) estimates the Jaccard
-  similarity and, with the set sizes, the containment of one text in another (Broder's min-wise
-  sketches; the k-smallest variant needs one hash per shingle instead of one per permutation);
+Sketches of the set of shingle hashes (32-bit, multiplicative hashing of the tokens), both taken from
+one sort of a text's hashes:
+- *bottom-k* (the `BOTTOM_K` smallest hashes) estimates the Jaccard similarity and, with the set
+  sizes, the containment of one text in another (Broder's min-wise sketches; the k-smallest variant
+  needs one hash per shingle instead of one per permutation);
 - *one-permutation hashing* (the smallest hash in each of `BINS` equal ranges of the hash space, empty
-  bins filled from the next non-empty one, "densification") gives `BINS` min-hash values that LSH
-  bands are made of: `BANDS` bands of `BINS // BANDS` values; two texts with Jaccard similarity `s`
-  share at least one band with probability 1 - (1 - s^r)^b (r = 4, b = 8: 0.98 at s = 0.8, 0.67 at
-  0.6, under 0.01 at 0.2).
+  bins filled from the next non-empty one, "densification") gives the min-hash values that LSH bands
+  are made of: `BANDS` bands of `ROWS` values; two texts with Jaccard similarity `s` share at least one
+  band with probability 1 - (1 - s^r)^b (r = 5, b = 10: 0.98 at s = 0.8, 0.84 at 0.7, 0.003 at 0.2,
+  the similarity of unrelated texts written from one template).
 
 Two more keys catch copies whose text differs but whose headline is the same story (a broker note
 and its rewrite, a flash and its longer edition): the normalized title itself, and the set of figures
@@ -39,11 +41,11 @@ import numpy as np
 import numpy.typing as npt
 
 SHINGLE_TOKENS = 3
-MAX_TOKENS = 4000
+MAX_TOKENS = 2000
 BOTTOM_K = 128
-BINS = 32
-BANDS = 8
-ROWS = BINS // BANDS
+BINS = 64
+BANDS = 10
+ROWS = 5  # BANDS * ROWS of the BINS are used
 TITLE_CHARS = 200
 
 U64 = npt.NDArray[np.uint64]
@@ -54,12 +56,14 @@ _M1 = np.uint64(0x9E3779B97F4A7C15)
 _S32 = np.uint64(32)
 _WORD_TAG = np.uint32(1 << 31)  # word hashes never equal a CJK code point
 _H = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], dtype=np.uint32)
+_BIN_INDEX = np.arange(BINS, dtype=np.intp)
 _POLY = np.uint64(0x100000001B3)  # odd: invertible modulo 2^64
 _BIN_SHIFT = np.uint32(32 - (BINS.bit_length() - 1))
 _BIN_STARTS = np.arange(BINS, dtype=np.uint32) << _BIN_SHIFT
 
 _KEEP = re.compile(r"[^0-9a-z.\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+|(?<!\d)\.|\.(?!\d)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_LEADING_ZEROS = re.compile(r"(?<![\d.])0+(?=\d)")  # 00388 -> 388, 0.23 stays
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
 
 
@@ -89,7 +93,8 @@ def _powers(n: int) -> tuple[U64, U64]:
     return np.cumprod(powers, dtype=np.uint64), np.cumprod(inverses, dtype=np.uint64)
 
 
-_MAX_CHARS = MAX_TOKENS * 8  # tokens are read from at most this many characters
+_MAX_CHARS = MAX_TOKENS * 8  # words are read from at most this many characters
+_MAX_CJK_CHARS = MAX_TOKENS * 5 // 4  # characters (a little punctuation and space is dropped)
 _POWERS, _INVERSES = _powers(_MAX_CHARS)
 
 
@@ -97,7 +102,9 @@ def _tokens(text: str, cjk: bool | None) -> U32:
     """Token values of a text: one per kept character (CJK text), or one per word (a run of letters and
     digits: a 32-bit hash of it) and one per CJK character (other text). `cjk` None: CJK when most kept
     characters are."""
-    codes = _LOWER.take(np.frombuffer(text[:_MAX_CHARS].encode("utf-32-le"), dtype=np.uint32), mode="clip")
+    codes = _LOWER.take(
+        np.frombuffer(text[: _MAX_CJK_CHARS if cjk else _MAX_CHARS].encode("utf-32-le"), dtype=np.uint32), mode="clip"
+    )
     if cjk is None:
         kept = codes[codes != 0]
         cjk = bool(np.count_nonzero(kept >= _CJK_FROM) * 2 >= len(kept))
@@ -134,41 +141,43 @@ def shingle_hashes(text: str, *, cjk: bool | None = None) -> U32:
 
 
 def _bins(hashes: U32) -> U32:
-    """The smallest hash of each of BINS equal ranges of the hash space; empty bins densified."""
-    if not len(hashes):
-        return np.zeros(BINS, dtype=np.uint32)
+    """The smallest hash of each of BINS equal ranges of the hash space; an empty bin borrows the value of the
+    next filled bin to its right (circularly), salted with the distance ("densification")."""
     at = np.searchsorted(hashes, _BIN_STARTS)
+    values = hashes.take(at, mode="clip")
     full = at < np.append(at[1:], len(hashes))  # a bin ends where the next one starts
-    values = hashes[np.minimum(at, len(hashes) - 1)]
-    if not full.all():  # borrow from the next filled bin to the right (circularly), salted by the distance
-        filled, empty = np.flatnonzero(full), np.flatnonzero(~full)
-        nearest = filled[np.searchsorted(filled, empty) % len(filled)]
-        values[empty] = (values[nearest] ^ ((nearest - empty) % BINS).astype(np.uint32)) * _H[0]
-    return values
+    if full.all():
+        return values
+    filled = full.tolist()
+    following = [0] * BINS
+    last = 0
+    for position in range(2 * BINS - 1, -1, -1):  # the next filled bin at or after each bin, circularly
+        if filled[position % BINS]:
+            last = position
+        if position < BINS:
+            following[position] = last
+    source = np.array(following, dtype=np.intp)
+    borrowed = (values[source % BINS] ^ (source - _BIN_INDEX).astype(np.uint32)) * _H[0]
+    densified: U32 = np.where(full, values, borrowed)
+    return densified
 
 
-def _band_keys(bins: U32) -> list[str]:
+def _band_keys(bins: U32) -> tuple[str, ...]:
     """One key per band: the band's ROWS bin values, as hex, after the band's number."""
     text = bins.astype(">u4").tobytes().hex()
     width = 8 * ROWS
-    return [f"b{band}:{text[band * width : (band + 1) * width]}" for band in range(BANDS)]
-
-
-def _normalize_number(match: re.Match[str]) -> str:
-    whole, _, fraction = match.group(0).partition(".")
-    whole = whole.lstrip("0") or "0"
-    return f"{whole}.{fraction}" if fraction else whole
+    return tuple(f"b{band}:{text[band * width : (band + 1) * width]}" for band in range(BANDS))
 
 
 def title_text(title: str) -> str:
     """The title as compared: lowercase, letters, digits (and decimal points) and CJK only, numbers without
     leading zeros."""
-    return _KEEP.sub("", _NUMBER.sub(_normalize_number, title.lower()))[:TITLE_CHARS]
+    return _KEEP.sub("", _LEADING_ZEROS.sub("", title.lower()))[:TITLE_CHARS]
 
 
 def figures(title: str) -> tuple[str, ...]:
     """The distinct numbers of a title, normalized (`00388` and `0388` are 388), sorted."""
-    return tuple(sorted({_normalize_number(m) for m in _NUMBER.finditer(title)}))
+    return tuple(sorted(set(_NUMBER.findall(_LEADING_ZEROS.sub("", title)))))
 
 
 def _digest(text: str) -> str:
@@ -187,34 +196,34 @@ class Fingerprint:
     title: str  # `title_text` of the title
     figures: tuple[str, ...]
 
+    headline_keys: tuple[str, ...] = ()  # the title's and the figures' keys: they count only within hours
+    keys: tuple[str, ...] = ()  # every lookup key: the band keys, then the headline keys
+
     @cached_property
     def bottom_set(self) -> frozenset[int]:
         return frozenset(self.bottom)
 
-    @cached_property
-    def title_key(self) -> str | None:
-        return f"t:{_digest(self.title)}" if self.title else None
-
-    @cached_property
-    def figures_key(self) -> str | None:
-        return f"f:{_digest(' '.join(self.figures))}" if self.figures else None
-
-    @cached_property
-    def headline_keys(self) -> tuple[str, ...]:
-        """The title's and the figures' keys (when there are any): they only count within hours (see `match`)."""
-        return tuple(key for key in (self.title_key, self.figures_key) if key)
-
-    @cached_property
-    def keys(self) -> tuple[str, ...]:
-        """Every lookup key: band keys, then the headline keys."""
-        return (*self.bands, *self.headline_keys)
-
-
-def _estimated_size(bottom: U32, k: int) -> int:
-    """Distinct shingles: exact below k, else the k-minimum-values estimate (k - 1) / (k-th smallest / 2^32)."""
-    if len(bottom) < k:
-        return len(bottom)
-    return round((k - 1) * 2.0**32 / (int(bottom[k - 1]) + 1))
+    @classmethod
+    def of(
+        cls,
+        article_id: str,
+        at: datetime,
+        size: int,
+        bottom: tuple[int, ...],
+        bands: tuple[str, ...],
+        title: str,
+        figures: tuple[str, ...],
+    ) -> Fingerprint:
+        """A fingerprint with its keys made from its parts."""
+        headline = tuple(
+            key
+            for key in (
+                f"t:{_digest(title)}" if title else None,
+                f"f:{_digest(' '.join(figures))}" if figures else None,
+            )
+            if key
+        )
+        return cls(article_id, at, size, bottom, bands, title, figures, headline, (*bands, *headline))
 
 
 @dataclass(frozen=True)
@@ -238,19 +247,16 @@ def fingerprint(article_id: str, title: str, body: str, at: datetime, *, cjk: bo
     """The fingerprint of an article. `cjk`: its text is Chinese, Japanese or Korean (shingles of characters);
     None: decide from the text (mostly CJK characters or not)."""
     hashes = shingle_hashes(f"{title}\n{body}", cjk=cjk)
-    head = hashes[: 2 * BOTTOM_K]
-    bottom = head[np.concatenate(([True], head[1:] != head[:-1]))][:BOTTOM_K] if len(head) else head
-    result = Fingerprint(
-        article_id=article_id,
-        at=at,
-        size=_estimated_size(bottom, BOTTOM_K),
-        bottom=tuple(bottom.tolist()),
-        bands=tuple(_band_keys(_bins(hashes))) if len(hashes) else (),  # no text: nothing to look up by
-        title=title_text(title),
-        figures=figures(title),
+    distinct = hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))] if len(hashes) else hashes
+    return Fingerprint.of(
+        article_id,
+        at,
+        len(distinct),
+        tuple(distinct[:BOTTOM_K].tolist()),
+        _band_keys(_bins(hashes)) if len(hashes) else (),  # no text: nothing to look up by
+        title_text(title),
+        figures(title),
     )
-    result.keys  # noqa: B018 - computed once, here, with the rest of the fingerprint
-    return result
 
 
 def pack(values: tuple[int, ...]) -> str:

@@ -57,14 +57,17 @@ def record_source(fp: Fingerprint, story_id: str, written_at: datetime, batch: s
 
 
 def record_from(source: Mapping[str, Any], seq_no: int | None = None, primary_term: int | None = None) -> Record:
+    keys = tuple(source["keys"])
     fp = Fingerprint(
         article_id=str(source["article_id"]),
         at=_time(str(source["at"])),
         size=int(source["size"]),
         bottom=unpack(str(source["bottom"])),
-        bands=tuple(key for key in source["keys"] if key.startswith("b")),
+        bands=tuple(key for key in keys if key.startswith("b")),
         title=str(source["title"]),
         figures=tuple(source["figures"]),
+        headline_keys=tuple(key for key in keys if not key.startswith("b")),
+        keys=keys,
     )
     written = source.get("written_at")
     return Record(fp, str(source["story_id"]), seq_no, primary_term, _time(str(written)) if written else None)
