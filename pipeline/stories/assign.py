@@ -6,8 +6,8 @@ root. The normalize worker assigns a batch in two passes:
 
 1. `first_pass`: an article that already has a record keeps its story (redelivery, replay: the same
    answer every time). Every other article is compared with its candidates (records sharing LSH keys,
-   best first, then the batch's own earlier articles); it joins the story of the first candidate that
-   verifies (`match.same_story`), or founds a story of its own.
+   the earliest written first, then the batch's own earlier articles, most shared keys first); it joins
+   the story of the first candidate that verifies (`match.same_story`), or founds a story of its own.
 2. The new records are written (create-only, then the index is refreshed), and `recheck` looks again
    for the articles that founded a story: a copy normalized at the same moment by another worker was
    invisible to the first pass. Of two such founders, the one whose record was *written first* (lower
@@ -99,7 +99,9 @@ def _choose(
     decisions: Mapping[str, Decision],
     window: timedelta,
 ) -> Decision:
-    for record in stored:
+    # The earliest-written record first: of copies being founded at the same moment, the earliest keeps its
+    # story on the recheck, so a copy that sees several joins the one that will stand.
+    for record in sorted(stored, key=lambda r: (r.order or (0, 0), r.story_id, r.article_id)):
         if record.article_id != fp.article_id and (reason := same_story(fp, record.fingerprint, window)):
             return Decision(record.story_id, reason.value, record.article_id)
     shared: dict[str, int] = defaultdict(int)

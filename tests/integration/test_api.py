@@ -143,6 +143,7 @@ ARTICLES = [
         language="en",
     ),
 ]
+ARTICLES = [a.model_copy(update={"story_id": a.id}) for a in ARTICLES]  # as indexed: every article has a story
 BY_ID = {a.id: a for a in ARTICLES}
 NEWEST_FIRST = [
     a.id for a in sorted((a for a in ARTICLES if a.published_at), key=lambda a: a.published_at or 0, reverse=True)
@@ -354,9 +355,9 @@ def test_search_page_filters_pages_and_refuses_bad_input(api: TestClient) -> Non
 def test_openapi_docs(api: TestClient) -> None:
     assert api.get("/docs").status_code == 200
     schema = api.get("/openapi.json").json()
-    assert {"/search", "/articles/{article_id}", "/facets", "/healthz"} <= set(schema["paths"])
+    assert {"/search", "/articles/{article_id}", "/stories/{story_id}", "/facets", "/healthz"} <= set(schema["paths"])
     parameters = {p["name"] for p in schema["paths"]["/search"]["get"]["parameters"]}
-    assert parameters == {"q", "outlet", "category", "tag", "ticker", "from", "to", "page", "size"}
+    assert parameters == {"q", "outlet", "category", "tag", "ticker", "from", "to", "story", "page", "size"}
 
 
 def _examples(kind: str) -> list[str]:

@@ -75,3 +75,10 @@ def test_the_recheck_ignores_its_own_story_and_unverified_candidates() -> None:
     own = Record(fp("k"), "z", 21, 1, AT)
     unrelated = _written("u", 2, OTHER)
     assert recheck([founder], {"z": [own, unrelated]}, {"z": founder, "u": unrelated}, WEEK) == {}
+
+
+def test_of_several_verified_candidates_the_earliest_written_wins() -> None:
+    later = Record(fp("x", STORY + "（转载）"), "x", 7, 1, AT)  # the closer copy, but founded later
+    earlier = Record(fp("t"), "t", 5, 1, AT)
+    decisions = first_pass([fp("z", STORY + "（转载）")], {}, {"z": [later, earlier]}, WEEK)
+    assert decisions["z"] == Decision("t", "text", "t")  # x, founded after t, joins t on its recheck
