@@ -85,7 +85,7 @@ STORY_RECORD_MAPPING: dict[str, Any] = {
         "keys": _KEYWORD,
         "at": _DATE,
         "written_at": _DATE,
-        "batch": _KEYWORD,  # a token of the batch that wrote the record (its recheck looks past its own)
+        "writer": _KEYWORD,  # a token of the worker that wrote the record (its recheck looks past its own)
     },
 }
 

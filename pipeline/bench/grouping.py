@@ -8,12 +8,14 @@
 - *datasketch*: the maintained library's MinHash (128 permutations, `update_batch`) over the same texts'
   character 3-grams, per article, for comparison (optional: installed with the bench extra);
 - *shared state*: `StoryGrouping.assign` against Elasticsearch, in this run's own story indices, over
-  batches of the normalize batch size: wall time and requests per batch (every article founds a story
-  here, the most expensive case: each batch also rechecks).
+  batches of the normalize batch size: wall time and requests per batch, and this process's CPU per
+  article for the whole assignment (fingerprints, decisions and the store's requests and answers; every
+  article founds a story here, the most expensive case: each batch also rechecks).
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.metadata
 import time
@@ -47,6 +49,7 @@ class GroupingCost:
     store_batch_size: int
     store_ms_per_batch: float | None
     store_requests_per_batch: float | None
+    store_cpu_us: float | None  # this process's CPU per article for the whole assignment (store calls included)
 
     @property
     def us_per_article(self) -> float:
@@ -100,10 +103,11 @@ def measure(settings: Settings, articles: Sequence[Article], normalizer_us: floa
         store = StoryStore(es, settings)
         grouping = StoryGrouping(store, window)
         parts = [sample[i : i + size] for i in range(0, len(sample), size)]
-        started = time.perf_counter()
+        gc.collect()
+        started, cpu = time.perf_counter(), time.process_time()
         for part in parts:
             grouping.assign(part)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         requests = store.requests
     finally:
         es.close()
@@ -118,4 +122,5 @@ def measure(settings: Settings, articles: Sequence[Article], normalizer_us: floa
         store_batch_size=size,
         store_ms_per_batch=elapsed * 1000 / len(parts) if parts else None,
         store_requests_per_batch=requests / len(parts) if parts else None,
+        store_cpu_us=cpu / len(sample) * 1e6 if sample else None,
     )

@@ -490,6 +490,7 @@ def _story_grouping(result: Result) -> dict[str, Any] | None:
         "store_batch_size": cost.store_batch_size,
         "store_ms_per_batch": _finite(cost.store_ms_per_batch) if cost.store_ms_per_batch is not None else None,
         "store_requests_per_batch": cost.store_requests_per_batch,
+        "assign_cpu_us_per_article": _finite(cost.store_cpu_us) if cost.store_cpu_us is not None else None,
     }
 
 
@@ -623,7 +624,8 @@ def table(result: Result) -> str:
             "  its shared state (Elasticsearch)",
             f"{_n(stories['store_ms_per_batch'])} ms/batch",
             f"{_n(stories['store_requests_per_batch'], 1)} requests per batch of {stories['store_batch_size']} "
-            f"(every article new: the most expensive case)",
+            f"(every article new: the most expensive case); the whole assignment "
+            f"{_n(stories['assign_cpu_us_per_article'], 1)} us CPU/article here",
         )
     for run in data["e2e_runs"]:
         row(

@@ -8,12 +8,13 @@ root. The normalize worker assigns a batch in two passes:
    answer every time). Every other article is compared with its candidates (records sharing LSH keys,
    the earliest written first, then the batch's own earlier articles, most shared keys first); it joins
    the story of the first candidate that verifies (`match.same_story`), or founds a story of its own.
-2. The new records are written (create-only, then the index is refreshed), and `recheck` looks again
-   for the articles that founded a story: a copy normalized at the same moment by another worker was
-   invisible to the first pass. Of two such founders, the one whose record was *written first* (lower
-   `_seq_no`: the records index has one shard, so its sequence numbers order every write) keeps its
-   story and the other joins it. The later writer always sees the earlier one (its refresh came after
-   the earlier write), so the two never each join the other, and never both keep their own.
+2. The new records are written (create-only); once every write before them is processed (the shard's
+   checkpoint has reached them) the index is refreshed, and `recheck` looks again: a copy normalized at
+   the same moment by another worker was invisible to the first pass. Of two such stories, the one whose
+   founding record was *written first* (lower `_seq_no`: the records index has one shard, so its
+   sequence numbers order every write) stands, and the records of the other join it. A record always
+   sees every record written before it (it waited for them), so of two concurrent copies the later one
+   sees the earlier: they never each join the other, and never both keep their own.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 from pipeline.stories.match import TITLE_WINDOW, Reason, same_story
 from pipeline.stories.sketch import Fingerprint
 
-CANDIDATES = 8  # candidates verified per article, most shared keys first (in the store and in the batch)
+CANDIDATES = 4  # candidates verified per article, the best-keyed first (in the store and in the batch)
 
 
 @dataclass(frozen=True)
@@ -132,33 +133,33 @@ class Move:
 
 
 def recheck(
-    founders: Sequence[Record],
+    written: Sequence[Record],
     candidates: Mapping[str, Sequence[Record]],
     roots: Mapping[str, Record],
     window: timedelta,
 ) -> dict[str, Move]:
-    """Founders (written, with their `seq_no`) that must join a story founded before them.
+    """Records this batch wrote (with their write positions) that must join a story founded before theirs.
 
-    `candidates`: per founder, records found after the founders were written (other than the batch's own);
-    `roots`: for the story id of every candidate, the root record of the story it belongs to now (a story
-    whose founder joined another one resolves to that one's root), with its `seq_no`.
-    A founder joins, among the stories of its verified candidates whose root was written before its own
-    record, the one written first.
+    `candidates`: per record, records found once every write before it is visible; `roots`: for the story of
+    every candidate and of every written record, the root record of the story it belongs to now (a story whose
+    founder joined another one resolves to that one's root), with its write position. A record joins, among
+    the stories of its verified candidates whose root was written before the root of its own story (itself,
+    for a founder), the one written first.
     """
     moves: dict[str, Move] = {}
-    for founder in founders:
-        if founder.order is None:
-            raise ValueError(f"recheck needs the write position of founder {founder.article_id}")
+    for record in written:
+        own = roots.get(record.story_id)
+        standing = own.order if own is not None and own.order is not None else record.order
+        if standing is None:
+            raise ValueError(f"recheck needs the write position of record {record.article_id}")
         best: tuple[tuple[int, int], Move] | None = None
-        for record in candidates.get(founder.article_id, ()):
-            root = roots.get(record.story_id)
-            if root is None or root.order is None or root.story_id == founder.story_id:
-                continue
-            if root.order >= founder.order:
-                continue  # founded after this one: that founder sees this one and joins it
-            reason = same_story(founder.fingerprint, record.fingerprint, window)
+        for candidate in candidates.get(record.article_id, ()):
+            root = roots.get(candidate.story_id)
+            if root is None or root.order is None or root.order >= standing:
+                continue  # its story was founded after this one's: that story's records see this one and join it
+            reason = same_story(record.fingerprint, candidate.fingerprint, window)
             if reason and (best is None or root.order < best[0]):
-                best = (root.order, Move(founder.article_id, root.story_id, record.article_id, reason))
+                best = (root.order, Move(record.article_id, root.story_id, candidate.article_id, reason))
         if best is not None:
-            moves[founder.article_id] = best[1]
+            moves[record.article_id] = best[1]
     return moves

@@ -20,7 +20,8 @@ from pipeline.stories.store import MAX_MEMBERS, Created, StoryStore
 from schemas.models import Article
 
 CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})
-RECHECK_MARGIN = timedelta(minutes=10)  # records written this long before the batch began count as concurrent
+RECHECK_RETRIED = timedelta(minutes=10)  # a founder written this recently (a batch retried) is rechecked too
+CLOCK_SKEW = timedelta(minutes=1)  # records written this long before a founder count as concurrent with it
 STORY_WRITE_ATTEMPTS = 5
 
 
@@ -32,9 +33,10 @@ class Store(Protocol):  # what grouping needs of `StoryStore` (the real one, aga
         window: timedelta,
         *,
         written_since: datetime | None = None,
-        not_batch: str | None = None,
+        not_writer: str | None = None,
     ) -> dict[str, list[Record]]: ...
-    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime, batch: str = "") -> Created: ...
+    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime, writer: str = "") -> Created: ...
+    def settle(self, seq_no: int) -> None: ...
     def roots(self, story_ids: Any) -> dict[str, Record]: ...
     def move(
         self, records: Sequence[Record], stories: Mapping[str, str], written_at: datetime
@@ -85,6 +87,7 @@ class StoryGrouping:
         self.store = store
         self.window = window
         self.clock = clock
+        self.writer = uuid.uuid4().hex  # this grouping's records; its earlier batches were visible to its searches
 
     def assign(self, articles: Sequence[Article]) -> Outcome:
         started = self.clock()
@@ -94,13 +97,12 @@ class StoryGrouping:
         new = [fp for fp in batch if fp.article_id not in known]
         candidates = self.store.candidates(new, self.window)
         decisions = first_pass(batch, known, candidates, self.window)
-        token = uuid.uuid4().hex
-        created = self.store.create([(fp, decisions[fp.article_id].story_id) for fp in new], self.clock(), token)
+        created = self.store.create([(fp, decisions[fp.article_id].story_id) for fp in new], self.clock(), self.writer)
         records = {**known, **created.written, **created.existing}
         for article_id, record in created.existing.items():  # another worker wrote it first: its story stands
             decisions = _renamed(decisions, decisions[article_id].story_id, record.story_id, founder=article_id)
             decisions[article_id] = Decision(record.story_id, "known")
-        moved = self._recheck(batch, decisions, records, started, token)
+        moved = self._recheck(batch, decisions, records, started)
         self._update_stories(fps, decisions, records)
         return Outcome(decisions, fps, moved)
 
@@ -110,40 +112,36 @@ class StoryGrouping:
         decisions: dict[str, Decision],
         records: dict[str, Record],
         started: datetime,
-        token: str,
     ) -> int:
-        """Founders of this batch (and recent ones retried) look again, now that every concurrent write is visible
-        (past the records this batch wrote itself, `token`)."""
-        recent = started - RECHECK_MARGIN
-        founders = [
-            records[fp.article_id]
+        """The batch's records (and those of a retried batch, written recently) look again once every write
+        before theirs is visible: at records other workers wrote since shortly before (this worker's earlier
+        batches were visible to its first pass)."""
+        recent = started - RECHECK_RETRIED
+        written = [
+            record
             for fp in batch
             if (record := records.get(fp.article_id)) is not None
-            and record.is_root
+            and record.order is not None
             and record.written_at is not None
             and record.written_at >= recent
         ]
-        if not founders:
+        if not written:
             return 0
+        self.store.settle(max(record.seq_no or 0 for record in written))
+        since = min(r.written_at for r in written if r.written_at is not None) - CLOCK_SKEW
         found = self.store.candidates(
-            [r.fingerprint for r in founders], self.window, written_since=recent, not_batch=token
+            [r.fingerprint for r in written], self.window, written_since=since, not_writer=self.writer
         )
-        ours = {r.article_id: r.story_id for r in records.values()}
-        others = {
-            founder.article_id: [
-                r for r in found.get(founder.article_id, []) if ours.get(r.article_id) != founder.story_id
-            ]
-            for founder in founders
-        }
-        wanted = {r.story_id for rs in others.values() for r in rs}
-        moves = recheck(founders, others, self.store.roots(wanted) if wanted else {}, self.window)
+        wanted = {r.story_id for rs in found.values() for r in rs} | {r.story_id for r in written}
+        moves = recheck(written, found, self.store.roots(wanted), self.window)
         if not moves:
             return 0
-        target = {founder: move.story_id for founder, move in moves.items()}
+        founders = {article_id: move.story_id for article_id, move in moves.items() if records[article_id].is_root}
         to_move: list[Record] = []
         stories: dict[str, str] = {}
         for record in records.values():
-            new_story = target.get(record.story_id)
+            move = moves.get(record.article_id)
+            new_story = move.story_id if move else founders.get(record.story_id)  # a moved founder's joiners follow
             if new_story is not None and record.article_id in decisions:
                 to_move.append(record)
                 stories[record.article_id] = new_story

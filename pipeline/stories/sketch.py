@@ -265,4 +265,4 @@ def pack(values: tuple[int, ...]) -> str:
 
 
 def unpack(text: str) -> tuple[int, ...]:
-    return tuple(int(v) for v in np.frombuffer(base64.b64decode(text), dtype=">u4"))
+    return tuple(np.frombuffer(base64.b64decode(text), dtype=">u4").tolist())

@@ -9,13 +9,14 @@ Two indices beside the article alias (`Settings.story_records_index`, `Settings.
   scripting, and the members set makes every update idempotent.
 
 Requests per batch: one realtime `mget` (the batch's records), one `msearch` (candidates, one query per
-new article), one `bulk` of creates with `refresh`; when the batch founded stories, one more `msearch`
-(recent records only) and an `mget` of the roots they point at; moves and story updates are a `bulk`
-each when there are any.
+new article), one `bulk` of creates, one index stats request (or a few, while earlier writes are still
+being processed) and a `refresh`, one more `msearch` (records other workers wrote in the last minute) and
+a realtime `mget` of the roots they point at; moves and story updates are a `bulk` each when there are any.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,7 @@ from pipeline.stories.assign import CANDIDATES, Record
 from pipeline.stories.match import TITLE_WINDOW
 from pipeline.stories.sketch import Fingerprint, pack, unpack
 
+SETTLE_TIMEOUT_S = 10.0
 MAX_HOPS = 8  # a story whose founder joined another, and so on: followed this far
 MAX_MEMBERS = 10_000  # a story document lists at most this many members (its size keeps counting them)
 
@@ -41,11 +43,11 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def record_source(fp: Fingerprint, story_id: str, written_at: datetime, batch: str = "") -> dict[str, Any]:
+def record_source(fp: Fingerprint, story_id: str, written_at: datetime, writer: str = "") -> dict[str, Any]:
     return {
         "article_id": fp.article_id,
         "story_id": story_id,
-        "batch": batch,
+        "writer": writer,
         "keys": list(fp.keys),
         "at": _iso(fp.at),
         "written_at": _iso(written_at),
@@ -57,7 +59,7 @@ def record_source(fp: Fingerprint, story_id: str, written_at: datetime, batch: s
 
 
 def record_from(source: Mapping[str, Any], seq_no: int | None = None, primary_term: int | None = None) -> Record:
-    keys = tuple(source["keys"])
+    keys = tuple(source.get("keys", ()))  # candidates are read without their keys (not needed to verify)
     fp = Fingerprint(
         article_id=str(source["article_id"]),
         at=_time(str(source["at"])),
@@ -122,12 +124,14 @@ class StoryStore:
         window: timedelta,
         *,
         written_since: datetime | None = None,
-        not_batch: str | None = None,
+        not_writer: str | None = None,
         exclude: Iterable[str] = (),
     ) -> dict[str, list[Record]]:
-        """Per fingerprint, the records (within the window) sharing the most LSH keys with it, best first; a
-        headline key counts only for records within hours of it. `written_since`: only records written since;
-        `not_batch`: not the records a batch wrote (its token)."""
+        """Per fingerprint, the CANDIDATES records (within the window) that share the most, and the rarest, LSH
+        keys with it (Elasticsearch's term scoring weighs a key by how few records have it: a key that many
+        unrelated texts share, from a phrase every article of a template has, counts for little); a headline key
+        counts only for records within hours of it. `written_since`: only records written since; `not_writer`:
+        not the records one writer wrote (its token)."""
         found: dict[str, list[Record]] = {fp.article_id: [] for fp in fingerprints}
         fingerprints = [fp for fp in fingerprints if fp.keys]  # no text, no keys: nothing can match
         if not fingerprints:
@@ -141,14 +145,11 @@ class StoryStore:
             if written_since is not None:
                 filters.append({"range": {"written_at": {"gte": _iso(written_since)}}})
             near = {"range": {"at": {"gte": _iso(fp.at - TITLE_WINDOW), "lte": _iso(fp.at + TITLE_WINDOW)}}}
-            should: list[dict[str, Any]] = [{"constant_score": {"filter": {"term": {"keys": k}}}} for k in fp.bands]
-            should += [
-                {"constant_score": {"filter": {"bool": {"filter": [{"term": {"keys": k}}, near]}}}}
-                for k in fp.headline_keys
-            ]
+            should: list[dict[str, Any]] = [{"term": {"keys": k}} for k in fp.bands]
+            should += [{"bool": {"must": [{"term": {"keys": k}}], "filter": [near]}} for k in fp.headline_keys]
             must_not: list[dict[str, Any]] = [{"ids": {"values": [fp.article_id, *excluded]}}]
-            if not_batch is not None:
-                must_not.append({"term": {"batch": not_batch}})
+            if not_writer is not None:
+                must_not.append({"term": {"writer": not_writer}})
             query: dict[str, Any] = {
                 "bool": {"should": should, "minimum_should_match": 1, "filter": filters, "must_not": must_not}
             }
@@ -159,6 +160,7 @@ class StoryStore:
                     "query": query,
                     "seq_no_primary_term": True,
                     "sort": ["_score", {"article_id": "asc"}],
+                    "_source": {"excludes": ["keys"]},
                 }
             )
         body = self._call("looking up story candidates", self.es.msearch, searches=searches)
@@ -171,16 +173,16 @@ class StoryStore:
             ]
         return found
 
-    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime, batch: str = "") -> Created:
-        """Create the records of newly decided articles (tagged with the batch's token), then refresh, so the
-        next search sees them."""
+    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime, writer: str = "") -> Created:
+        """Create the records of newly decided articles (tagged with the writer's token). Not refreshed: see
+        `settle`."""
         if not decided:
             return Created({}, {})
         operations: list[dict[str, Any]] = []
         for fp, story_id in decided:
             operations.append({"create": {"_index": self.records_index, "_id": fp.article_id}})
-            operations.append(record_source(fp, story_id, written_at, batch))
-        body = self._call("writing story records", self.es.bulk, operations=operations, refresh="true")
+            operations.append(record_source(fp, story_id, written_at, writer))
+        body = self._call("writing story records", self.es.bulk, operations=operations)
         written: dict[str, Record] = {}
         clashes: list[str] = []
         for (fp, story_id), item in zip(decided, body["items"], strict=True):
@@ -193,6 +195,27 @@ class StoryStore:
             else:
                 raise RetryableError(f"story grouping: record {fp.article_id} not written: {result.get('error')}")
         return Created(written, self.records(clashes))
+
+    def settle(self, seq_no: int) -> None:
+        """Wait until every write to the records index up to `seq_no` is processed on every copy (its global
+        checkpoint), then refresh: a search after this sees every record written before that one, including
+        records another worker was still writing when ours was written."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while True:
+            body = self._call(
+                "reading the story records' checkpoint",
+                self.es.indices.stats,
+                index=self.records_index,
+                level="shards",
+                metric="docs",  # the shard level always adds each copy's sequence numbers
+            )
+            copies = body["indices"][self.records_index]["shards"]["0"]
+            if min(int(copy["seq_no"]["global_checkpoint"]) for copy in copies) >= seq_no:
+                break
+            if time.monotonic() > deadline:
+                raise RetryableError(f"story grouping: writes before {seq_no} not processed in {SETTLE_TIMEOUT_S}s")
+            time.sleep(0.005)
+        self._call("refreshing story records", self.es.indices.refresh, index=self.records_index)
 
     def roots(self, story_ids: Iterable[str]) -> dict[str, Record]:
         """For each story id, the root record of the story it is now part of (its founder's record, following

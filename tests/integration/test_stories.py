@@ -31,7 +31,7 @@ WEEK = timedelta(days=7)
 AT = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "data"
 LABELS = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "labels.json"
-ROUNDS = 25
+ROUNDS = 40
 _WORDS = "经济增长市场企业政策投资消费出口价格利率银行证券基金产业技术能源汽车电池数据发布报告表示预计同比上涨下降"
 
 

@@ -82,3 +82,11 @@ def test_of_several_verified_candidates_the_earliest_written_wins() -> None:
     earlier = Record(fp("t"), "t", 5, 1, AT)
     decisions = first_pass([fp("z", STORY + "（转载）")], {}, {"z": [later, earlier]}, WEEK)
     assert decisions["z"] == Decision("t", "text", "t")  # x, founded after t, joins t on its recheck
+
+
+def test_a_copy_that_joined_a_later_founded_story_moves_to_the_earliest() -> None:
+    joiner = Record(fp("z"), "x", 30, 1, AT)  # joined x, whose record it saw; t was still being written
+    roots = {"x": _written("x", 10), "t": _written("t", 5)}
+    moves = recheck([joiner], {"z": [_written("t", 5), _written("x", 10)]}, roots, WEEK)
+    assert moves == {"z": _move("z", "t", "t")}
+    assert recheck([joiner], {"z": [_written("x", 10)]}, roots, WEEK) == {}  # its own story's root is the earliest
