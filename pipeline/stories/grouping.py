@@ -132,8 +132,10 @@ class StoryGrouping:
         found = self.store.candidates(
             [r.fingerprint for r in written], self.window, written_since=since, not_writer=self.writer
         )
-        wanted = {r.story_id for rs in found.values() for r in rs} | {r.story_id for r in written}
-        moves = recheck(written, found, self.store.roots(wanted), self.window)
+        known_roots = {r.article_id: r for r in written if r.is_root}  # a founder is its own story's root
+        wanted = ({r.story_id for rs in found.values() for r in rs} | {r.story_id for r in written}) - set(known_roots)
+        roots = {**known_roots, **(self.store.roots(wanted) if wanted else {})}
+        moves = recheck(written, found, roots, self.window)
         if not moves:
             return 0
         founders = {article_id: move.story_id for article_id, move in moves.items() if records[article_id].is_root}

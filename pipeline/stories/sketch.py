@@ -8,8 +8,9 @@ Shingles (what "similar text" means):
 - Text written mostly in CJK characters is shingled by *characters*: every kept character is a token
   (Chinese has no spaces; character n-grams are how near-duplicate detection reads it). Other text is
   shingled by *words* (runs of letters and digits). A shingle is `SHINGLE_TOKENS` consecutive tokens.
-- Only the first `MAX_TOKENS` tokens are read (about 2,000 Chinese characters or words): copies share their
-  start, and the cost stays bounded.
+- Only the first `MAX_TOKENS` tokens are read (about 1,000 Chinese characters or words, as the keywords
+  read only the start of a text): news states its subject up front and copies share their start, and the
+  cost per article does not grow with its length.
 
 Sketches of the set of shingle hashes (32-bit, multiplicative hashing of the tokens), both taken from
 one sort of a text's hashes:
@@ -23,14 +24,13 @@ one sort of a text's hashes:
   the similarity of unrelated texts written from one template).
 
 Two more keys catch copies whose text differs but whose headline is the same story (a broker note
-and its rewrite, a flash and its longer edition): the normalized title itself, and the set of figures
-in the title (numbers with leading zeros dropped, so `00388.HK` and `0388.HK` agree).
+and its rewrite, a flash and its longer edition): the normalized title itself (`t:<title>`), and the
+figures in the title (`f:<numbers>`, leading zeros dropped, so `00388.HK` and `0388.HK` agree).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 SHINGLE_TOKENS = 3
-MAX_TOKENS = 2000
+MAX_TOKENS = 1000
 BOTTOM_K = 128
 BINS = 64
 BANDS = 10
@@ -50,6 +50,7 @@ TITLE_CHARS = 200
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
+U16 = npt.NDArray[np.uint16]
 
 _CJK_FROM = 0x3040  # kept code points from here on are CJK (kana, ideographs, hangul): one token each
 _M1 = np.uint64(0x9E3779B97F4A7C15)
@@ -67,12 +68,12 @@ _LEADING_ZEROS = re.compile(r"(?<![\d.])0+(?=\d)")  # 00388 -> 388, 0.23 stays
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
 
 
-def _lower_table() -> U32:
+def _lower_table() -> U16:
     """For every BMP code point: its lowercase code point if it is kept (a letter, a digit, a CJK character),
     else 0. Kept code points at or above 0x3040 are exactly the CJK ones."""
-    table = np.zeros(0x10000, dtype=np.uint32)
+    table = np.zeros(0x10000, dtype=np.uint16)
     for start, end in _CJK_RANGES:
-        table[start : end + 1] = np.arange(start, end + 1, dtype=np.uint32)
+        table[start : end + 1] = np.arange(start, end + 1, dtype=np.uint16)
     for code in range(_CJK_FROM):
         char = chr(code)
         lower = char.lower()
@@ -98,7 +99,7 @@ _MAX_CJK_CHARS = MAX_TOKENS * 5 // 4  # characters (a little punctuation and spa
 _POWERS, _INVERSES = _powers(_MAX_CHARS)
 
 
-def _tokens(text: str, cjk: bool | None) -> U32:
+def _tokens(text: str, cjk: bool | None) -> U16 | U32:
     """Token values of a text: one per kept character (CJK text), or one per word (a run of letters and
     digits: a 32-bit hash of it) and one per CJK character (other text). `cjk` None: CJK when most kept
     characters are."""
@@ -109,14 +110,14 @@ def _tokens(text: str, cjk: bool | None) -> U32:
         kept = codes[codes != 0]
         cjk = bool(np.count_nonzero(kept >= _CJK_FROM) * 2 >= len(kept))
     if cjk:  # code points beyond the BMP (emoji) were clipped to U+FFFF, which is dropped
-        kept_codes: U32 = codes[codes != 0][:MAX_TOKENS]
+        kept_codes: U16 = codes[codes != 0][:MAX_TOKENS]
         return kept_codes
+    codes = codes.astype(np.uint32)  # words' values are 32-bit hashes
     word = (codes != 0) & (codes < _CJK_FROM)
     first = word & ~np.concatenate(([False], word[:-1]))
     starts = np.flatnonzero(first)
     if len(starts):  # a word's value: sum of its code points times POLY^position, made independent of where it is
         sums = np.add.reduceat(codes.astype(np.uint64) * word * _POWERS[: len(codes)], starts)
-        codes = codes.copy()
         codes[starts] = ((sums * _INVERSES[starts] * _M1) >> _S32).astype(np.uint32) | _WORD_TAG
     tokens: U32 = codes[first | (codes >= _CJK_FROM)][:MAX_TOKENS]
     return tokens
@@ -164,7 +165,7 @@ def _bins(hashes: U32) -> U32:
 
 def _band_keys(bins: U32) -> tuple[str, ...]:
     """One key per band: the band's ROWS bin values, as hex, after the band's number."""
-    text = bins.astype(">u4").tobytes().hex()
+    text = bins.astype("<u4").tobytes().hex()  # little-endian: a view, no copy, on the usual machines
     width = 8 * ROWS
     return tuple(f"b{band}:{text[band * width : (band + 1) * width]}" for band in range(BANDS))
 
@@ -178,10 +179,6 @@ def title_text(title: str) -> str:
 def figures(title: str) -> tuple[str, ...]:
     """The distinct numbers of a title, normalized (`00388` and `0388` are 388), sorted."""
     return tuple(sorted(set(_NUMBER.findall(_LEADING_ZEROS.sub("", title)))))
-
-
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -216,12 +213,7 @@ class Fingerprint:
     ) -> Fingerprint:
         """A fingerprint with its keys made from its parts."""
         headline = tuple(
-            key
-            for key in (
-                f"t:{_digest(title)}" if title else None,
-                f"f:{_digest(' '.join(figures))}" if figures else None,
-            )
-            if key
+            key for key in (f"t:{title}" if title else "", f"f:{' '.join(figures)}" if figures else "") if key
         )
         return cls(article_id, at, size, bottom, bands, title, figures, headline, (*bands, *headline))
 
@@ -243,16 +235,26 @@ def fingerprints(texts: Sequence[Text]) -> list[Fingerprint]:
     return [fingerprint(t.article_id, t.title, t.body, t.at, cjk=t.cjk) for t in texts]
 
 
+def _bottom(hashes: U32) -> tuple[int, ...]:
+    """The BOTTOM_K smallest distinct values of sorted hashes (repeats, of a phrase used again, removed)."""
+    take = 2 * BOTTOM_K
+    while True:
+        head = hashes[:take]
+        distinct = head[np.concatenate(([True], head[1:] != head[:-1]))] if len(head) else head
+        if len(distinct) >= BOTTOM_K or take >= len(hashes):
+            return tuple(distinct[:BOTTOM_K].tolist())
+        take *= 4
+
+
 def fingerprint(article_id: str, title: str, body: str, at: datetime, *, cjk: bool | None = None) -> Fingerprint:
     """The fingerprint of an article. `cjk`: its text is Chinese, Japanese or Korean (shingles of characters);
     None: decide from the text (mostly CJK characters or not)."""
     hashes = shingle_hashes(f"{title}\n{body}", cjk=cjk)
-    distinct = hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))] if len(hashes) else hashes
     return Fingerprint.of(
         article_id,
         at,
-        len(distinct),
-        tuple(distinct[:BOTTOM_K].tolist()),
+        int(np.count_nonzero(hashes[1:] != hashes[:-1])) + 1 if len(hashes) else 0,
+        _bottom(hashes),
         _band_keys(_bins(hashes)) if len(hashes) else (),  # no text: nothing to look up by
         title_text(title),
         figures(title),
