@@ -39,6 +39,7 @@ class Record:
     seq_no: int | None = None
     primary_term: int | None = None
     written_at: datetime | None = None
+    batch: str | None = None  # the batch that wrote it (its recheck is done once that batch is marked checked)
 
     @property
     def article_id(self) -> str:

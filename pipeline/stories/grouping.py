@@ -35,12 +35,20 @@ class Store(Protocol):  # what grouping needs of `StoryStore` (the real one, aga
         written_since: datetime | None = None,
         not_writer: str | None = None,
     ) -> dict[str, list[Record]]: ...
-    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime, writer: str = "") -> Created: ...
+    def create(
+        self,
+        decided: Sequence[tuple[Fingerprint, str]],
+        written_at: datetime,
+        writer: str = "",
+        batch: str | None = None,
+    ) -> Created: ...
     def settle(self, seq_no: int) -> None: ...
     def roots(self, story_ids: Any) -> dict[str, Record]: ...
     def move(
         self, records: Sequence[Record], stories: Mapping[str, str], written_at: datetime
     ) -> dict[str, Record]: ...
+    def checked(self, batches: Any) -> set[str]: ...
+    def mark_checked(self, batches: Any, at: datetime) -> None: ...
     def stories(self, story_ids: Any) -> dict[str, tuple[dict[str, Any], int, int]]: ...
     def write_stories(self, documents: Mapping[str, tuple[dict[str, Any], int | None, int | None]]) -> list[str]: ...
 
@@ -88,21 +96,26 @@ class StoryGrouping:
         self.window = window
         self.clock = clock
         self.writer = uuid.uuid4().hex  # this grouping's records; its earlier batches were visible to its searches
+        self._batches = 0
 
     def assign(self, articles: Sequence[Article]) -> Outcome:
         started = self.clock()
+        self._batches += 1
+        batch_token = f"{self.writer}.{self._batches}"
         fps = {fp.article_id: fp for fp in article_fingerprints(articles)}
         batch = list(fps.values())
         known = self.store.records(fps)
         new = [fp for fp in batch if fp.article_id not in known]
         candidates = self.store.candidates(new, self.window)
         decisions = first_pass(batch, known, candidates, self.window)
-        created = self.store.create([(fp, decisions[fp.article_id].story_id) for fp in new], self.clock(), self.writer)
+        created = self.store.create(
+            [(fp, decisions[fp.article_id].story_id) for fp in new], self.clock(), self.writer, batch_token
+        )
         records = {**known, **created.written, **created.existing}
         for article_id, record in created.existing.items():  # another worker wrote it first: its story stands
             decisions = _renamed(decisions, decisions[article_id].story_id, record.story_id, founder=article_id)
             decisions[article_id] = Decision(record.story_id, "known")
-        moved = self._recheck(batch, decisions, records, started)
+        moved = self._recheck(batch, decisions, records, started, batch_token)
         self._update_stories(fps, decisions, records)
         return Outcome(decisions, fps, moved)
 
@@ -112,21 +125,32 @@ class StoryGrouping:
         decisions: dict[str, Decision],
         records: dict[str, Record],
         started: datetime,
+        token: str,
     ) -> int:
-        """The batch's records (and those of a retried batch, written recently) look again once every write
-        before theirs is visible: at records other workers wrote since shortly before (this worker's earlier
-        batches were visible to its first pass)."""
+        """The records this batch wrote, and those of a recent batch that did not finish its recheck (a batch
+        retried after a failure), look again once every write before theirs is visible: at records other
+        workers wrote since shortly before (this worker's earlier batches were visible to its first pass).
+        Those batches are then marked checked: a replay finds them so and keeps their stories."""
         recent = started - RECHECK_RETRIED
-        written = [
-            record
-            for fp in batch
-            if (record := records.get(fp.article_id)) is not None
-            and record.order is not None
-            and record.written_at is not None
-            and record.written_at >= recent
-        ]
+        ours: list[Record] = []
+        earlier: list[Record] = []
+        for fp in batch:
+            record = records.get(fp.article_id)
+            if record is None or record.order is None or record.batch is None:
+                continue  # a record older than the batch marks was rechecked when it was written
+            if record.batch == token:
+                ours.append(record)
+            elif record.written_at is not None and record.written_at >= recent:
+                earlier.append(record)
+        unfinished = {r.batch for r in earlier if r.batch} - self.store.checked({r.batch for r in earlier if r.batch})
+        written = ours + [record for record in earlier if record.batch in unfinished]
         if not written:
             return 0
+        moved = self._moves(written, decisions, records)
+        self.store.mark_checked(unfinished | {token} if ours else unfinished, self.clock())
+        return moved
+
+    def _moves(self, written: list[Record], decisions: dict[str, Decision], records: dict[str, Record]) -> int:
         self.store.settle(max(record.seq_no or 0 for record in written))
         since = min(r.written_at for r in written if r.written_at is not None) - CLOCK_SKEW
         found = self.store.candidates(

@@ -12,6 +12,11 @@ publication times) are one story when one of these holds:
   same broker note or announcement written twice (里昂 cutting 港交所's target to 574港元, once as a
   one-line flash and once with the note's reasoning). A daily headline that repeats with new figures
   (北向资金净流入超40亿 → 超50亿) or on another day does not match this way.
+
+Titles whose figures contradict (each has a number the other lacks) are different reports unless the texts
+are nearly identical (`FIGURES_OVERRIDE`): one-line flashes of a running figure (北向资金净流入超40亿元 /
+超50亿元) share most of their few shingles, and without this would chain every update into one story, which
+one depends on the order they arrive in.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ CONTAINMENT = 0.8
 CONTAINMENT_MIN_SHINGLES = 20
 TITLE_SIMILARITY = 0.5
 TITLE_WINDOW = timedelta(hours=12)
+FIGURES_OVERRIDE = 0.9  # text this similar is one story even when the titles' figures contradict
 
 
 class Reason(StrEnum):
@@ -75,12 +81,19 @@ def title_similarity(a: str, b: str) -> float:
     return len(first & second) / len(first | second)
 
 
+def figures_contradict(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Both titles have figures and neither's are all in the other's."""
+    return bool(a and b) and not (set(a) <= set(b) or set(b) <= set(a))
+
+
 def same_story(a: Fingerprint, b: Fingerprint, window: timedelta) -> Reason | None:
     """Why `a` and `b` are one story, or None when they are not (see the module docstring)."""
     apart = abs(a.at - b.at)
     if apart > window:
         return None
     similarity = jaccard(a, b)
+    if similarity < FIGURES_OVERRIDE and figures_contradict(a.figures, b.figures):
+        return None
     if similarity >= TEXT_SIMILARITY:
         return Reason.TEXT
     if min(a.size, b.size) >= CONTAINMENT_MIN_SHINGLES and containment(a, b, similarity) >= CONTAINMENT:

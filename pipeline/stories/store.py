@@ -11,7 +11,9 @@ Two indices beside the article alias (`Settings.story_records_index`, `Settings.
 Requests per batch: one realtime `mget` (the batch's records), one `msearch` (candidates, one query per
 new article), one `bulk` of creates, one index stats request (or a few, while earlier writes are still
 being processed) and a `refresh`, one more `msearch` (records other workers wrote in the last minute) and
-a realtime `mget` of the roots they point at; moves and story updates are a `bulk` each when there are any.
+a realtime `mget` of the roots they point at, and a small `bulk` marking the batch checked (its id and time,
+beside the records; a batch seen again, by a replay or a redelivery, is rechecked only when its mark is
+missing); moves and story updates are a `bulk` each when there are any.
 """
 
 from __future__ import annotations
@@ -43,11 +45,17 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def record_source(fp: Fingerprint, story_id: str, written_at: datetime, writer: str = "") -> dict[str, Any]:
+BATCH_PREFIX = "batch:"  # the id of a batch's "checked" mark in the records index (no keys: never a candidate)
+
+
+def record_source(
+    fp: Fingerprint, story_id: str, written_at: datetime, writer: str = "", batch: str | None = None
+) -> dict[str, Any]:
     return {
         "article_id": fp.article_id,
         "story_id": story_id,
         "writer": writer,
+        "batch": batch,
         "keys": list(fp.keys),
         "at": _iso(fp.at),
         "written_at": _iso(written_at),
@@ -72,7 +80,15 @@ def record_from(source: Mapping[str, Any], seq_no: int | None = None, primary_te
         keys=keys,
     )
     written = source.get("written_at")
-    return Record(fp, str(source["story_id"]), seq_no, primary_term, _time(str(written)) if written else None)
+    batch = source.get("batch")
+    return Record(
+        fp,
+        str(source["story_id"]),
+        seq_no,
+        primary_term,
+        _time(str(written)) if written else None,
+        str(batch) if batch else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -173,15 +189,21 @@ class StoryStore:
             ]
         return found
 
-    def create(self, decided: Sequence[tuple[Fingerprint, str]], written_at: datetime, writer: str = "") -> Created:
-        """Create the records of newly decided articles (tagged with the writer's token). Not refreshed: see
-        `settle`."""
+    def create(
+        self,
+        decided: Sequence[tuple[Fingerprint, str]],
+        written_at: datetime,
+        writer: str = "",
+        batch: str | None = None,
+    ) -> Created:
+        """Create the records of newly decided articles (tagged with the writer's and the batch's tokens). Not
+        refreshed: see `settle`."""
         if not decided:
             return Created({}, {})
         operations: list[dict[str, Any]] = []
         for fp, story_id in decided:
             operations.append({"create": {"_index": self.records_index, "_id": fp.article_id}})
-            operations.append(record_source(fp, story_id, written_at, writer))
+            operations.append(record_source(fp, story_id, written_at, writer, batch))
         body = self._call("writing story records", self.es.bulk, operations=operations)
         written: dict[str, Record] = {}
         clashes: list[str] = []
@@ -189,7 +211,9 @@ class StoryStore:
             result = item["create"]
             status = int(result.get("status", 500))
             if status in (200, 201):
-                written[fp.article_id] = Record(fp, story_id, result["_seq_no"], result["_primary_term"], written_at)
+                written[fp.article_id] = Record(
+                    fp, story_id, result["_seq_no"], result["_primary_term"], written_at, batch
+                )
             elif status == 409:
                 clashes.append(fp.article_id)
             else:
@@ -255,7 +279,9 @@ class StoryStore:
                     }
                 }
             )
-            operations.append(record_source(record.fingerprint, stories[record.article_id], written_at))
+            operations.append(
+                record_source(record.fingerprint, stories[record.article_id], written_at, batch=record.batch)
+            )
         body = self._call("moving story records", self.es.bulk, operations=operations, refresh="true")
         now: dict[str, Record] = {}
         changed: list[str] = []
@@ -269,6 +295,7 @@ class StoryStore:
                     result["_seq_no"],
                     result["_primary_term"],
                     written_at,
+                    record.batch,
                 )
             elif status == 409:
                 changed.append(record.article_id)
@@ -276,6 +303,26 @@ class StoryStore:
                 raise RetryableError(f"story grouping: record {record.article_id} not moved: {result.get('error')}")
         now.update(self.records(changed))
         return now
+
+    def checked(self, batches: Iterable[str]) -> set[str]:
+        """Which of these batches finished their recheck (marked by `mark_checked`), read in real time."""
+        ids = sorted({BATCH_PREFIX + batch for batch in batches})
+        if not ids:
+            return set()
+        body = self._call("reading checked batches", self.es.mget, index=self.records_index, ids=ids, realtime=True)
+        return {doc["_id"].removeprefix(BATCH_PREFIX) for doc in body["docs"] if doc.get("found")}
+
+    def mark_checked(self, batches: Iterable[str], at: datetime) -> None:
+        """Mark batches whose records were rechecked: a replay or redelivery of their articles (known records)
+        keeps their stories as they are instead of rechecking them again."""
+        operations: list[dict[str, Any]] = []
+        for batch in sorted(set(batches)):
+            operations.append({"index": {"_index": self.records_index, "_id": BATCH_PREFIX + batch}})
+            operations.append({"batch": batch, "written_at": _iso(at)})
+        if operations:
+            body = self._call("marking checked batches", self.es.bulk, operations=operations)
+            if body.get("errors"):
+                raise RetryableError("story grouping: a batch's checked mark was not written")
 
     def stories(self, story_ids: Iterable[str]) -> dict[str, tuple[dict[str, Any], int, int]]:
         """Story documents that exist: source, seq_no, primary_term (real time)."""

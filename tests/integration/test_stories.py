@@ -18,7 +18,7 @@ from pipeline import kafka, search
 from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
 from pipeline.sources import jekyll
-from pipeline.stories.grouping import Outcome, StoryGrouping
+from pipeline.stories.grouping import Outcome, StoryGrouping, article_fingerprint
 from pipeline.stories.labels import Labels
 from pipeline.stories.store import StoryStore
 from pipeline.workers.main import run_indexer, run_normalizer
@@ -130,6 +130,37 @@ def test_story_documents_keep_size_and_first_seen_current(isolated: Settings, es
         assert document["first_seen_at"] == "2024-06-03T02:00:00.000Z"
         assert document["last_seen_at"] == "2024-06-03T04:00:00.000Z"
         assert first.decisions["other"].story_id == "other" and store.story("other") is None
+    finally:
+        client.close()
+
+
+def test_a_batch_that_failed_before_its_recheck_is_rechecked_when_seen_again_and_only_then(
+    isolated: Settings, es: Elasticsearch
+) -> None:
+    """Worker 1's first pass missed b (written just after its search) and it failed before its recheck; b's
+    own recheck saw nothing earlier. Whoever sees a's batch again finishes the recheck; after that, replays
+    keep every story as it is."""
+    store = StoryStore(es, isolated)
+    body = _text(random.Random(11))
+    a, b = (_article(x, "同一报道", body + "（转载）" * n, outlet=x) for n, x in enumerate("ab"))
+    now = datetime.now(UTC)
+    store.create([(article_fingerprint(b), "b")], now, "w2", "w2.1")  # b first: the earlier story
+    store.mark_checked(["w2.1"], now)
+    store.create([(article_fingerprint(a), "a")], now, "w1", "w1.1")  # a, founded without seeing b
+    grouping, client = _grouping(isolated)
+    try:
+        retried = grouping.assign([a])
+        assert retried.decisions["a"].story_id == "b" and retried.moved == 1
+        assert store.checked(["w1.1"]) == {"w1.1"}
+        before = store.requests
+        replayed, replay_client = _grouping(isolated)
+        try:
+            again = replayed.assign([a, b])
+            assert {d.story_id for d in again.decisions.values()} == {"b"}
+            assert again.moved == 0 and replayed.store.requests <= 3  # records, stories: no recheck
+        finally:
+            replay_client.close()
+        assert store.requests == before
     finally:
         client.close()
 

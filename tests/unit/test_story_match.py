@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.stories.match import Reason, containment, jaccard, same_story, title_similarity
+from pipeline.stories.match import Reason, containment, figures_contradict, jaccard, same_story, title_similarity
 from pipeline.stories.sketch import BOTTOM_K, Fingerprint, fingerprint
 
 AT = datetime(2021, 12, 8, 2, 39, tzinfo=UTC)
@@ -67,6 +67,31 @@ def test_look_alike_headlines_with_other_figures_are_other_stories(first: str, s
     a = fp("a", first, f"{first}。数据显示，截至目前，相关情况持续变化。")
     b = fp("b", second, f"{second}。市场人士表示，后续走势仍需观察。")
     assert same_story(a, b, WEEK) is None
+
+
+def test_flashes_of_a_running_figure_with_other_figures_are_other_stories() -> None:
+    # One-line flashes alike but for the figure share most of their few shingles: without the figures'
+    # veto they chain every update into one story, and which one would depend on arrival order.
+    forty = fp("a", "北向资金净流入超40亿", "数据显示，截至目前，北向资金净流入超40亿元。")
+    fifty = fp("b", "北向资金净流入超50亿", "数据显示，截至目前，北向资金净流入超50亿元。", AT + timedelta(minutes=11))
+    assert jaccard(forty, fifty) >= 0.5
+    assert same_story(forty, fifty, WEEK) is None
+    again = fp("c", "北向资金净流入超40亿元", "北向资金净流入超40亿元。", AT + timedelta(minutes=2))
+    assert same_story(forty, again, WEEK) is Reason.HEADLINE
+    # Nearly the same long text stands even when a headline's figure was changed.
+    a = fp("d", "全国31个省市区财政收入全部正增长", EXTRA + LONG + TAIL)
+    b = fp("e", "全国财政收入增幅最高61.8%", EXTRA + LONG + TAIL)
+    assert same_story(a, b, WEEK) is Reason.TEXT
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "contradict"),
+    [((), ("40",), False), (("40",), ("40",), False), (("40",), ("2021", "40"), False), (("40",), ("50",), True)],
+)
+def test_figures_contradict_when_each_has_one_the_other_lacks(
+    first: tuple[str, ...], second: tuple[str, ...], contradict: bool
+) -> None:
+    assert figures_contradict(first, second) is contradict
 
 
 def test_outside_the_window_nothing_matches() -> None:
