@@ -129,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--corpus", type=Path, default=Path("../shared/data"), help="stories: folder of post folders")
     evaluate.add_argument("--batch-size", type=int, default=20, metavar="N", help="stories: articles per batch (20)")
+    evaluate.add_argument(
+        "--shuffle", type=int, metavar="SEED", help="stories: posts in a random order (seeded), not by publication time"
+    )
 
     bench_dags = sub.add_parser(
         "bench-dags", help="measure DAG parsing and scheduling for thousands of generated sources (own Airflow)"
@@ -235,7 +238,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.target == "stories":
             from pipeline.stories.evaluation import command as evaluate_stories
 
-            return evaluate_stories(settings, args.labels, args.corpus, batch_size=args.batch_size)
+            return evaluate_stories(
+                settings, args.labels, args.corpus, batch_size=args.batch_size, shuffle=args.shuffle
+            )
         from pipeline.bench.extraction_eval import command as evaluate
 
         return evaluate(

@@ -6,7 +6,8 @@ and the normalize worker would. Each *file* is its own article here (its id is m
 copies a mirror keeps in two folders, which share a link and hence an article id in the pipeline, must be
 grouped by the similarity method itself. Stories are then assigned by the real method
 (`StoryGrouping`) against Elasticsearch, in indices of this run only (removed afterwards), in batches in
-publication order, and the predicted groups are scored with `pipeline.stories.labels`.
+publication order (or shuffled, `--shuffle SEED`: the order a worker sees posts in is not theirs), and the
+predicted groups are scored with `pipeline.stories.labels`.
 
 Posts the parser refuses get no story: the scores are given over the pairs of parsed files (what the
 grouping method is answerable for) and, for recall, over every labelled pair as well (end to end).
@@ -14,6 +15,7 @@ grouping method is answerable for) and, for recall, over every labelled pair as 
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import Iterator
@@ -97,7 +99,14 @@ def _scratch_indices(settings: Settings) -> Iterator[Settings]:
         es.close()
 
 
-def evaluate(settings: Settings, labels: Labels, corpus: Path, *, batch_size: int = DEFAULT_BATCH) -> Evaluation:
+def evaluate(
+    settings: Settings,
+    labels: Labels,
+    corpus: Path,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    shuffle: int | None = None,
+) -> Evaluation:
     posts = read_corpus(corpus)
     names = {post.name for post in posts}
     unknown = sorted(labels.files - names)
@@ -111,6 +120,8 @@ def evaluate(settings: Settings, labels: Labels, corpus: Path, *, batch_size: in
         (post.article for post in parsed if post.article is not None),
         key=lambda a: (a.published_at or a.fetched_at, by_id[a.id]),
     )
+    if shuffle is not None:
+        random.Random(shuffle).shuffle(articles)
     window = timedelta(days=settings.story_window_days)
     started = time.perf_counter()
     article_fingerprints(articles[:10])  # warm up
@@ -183,10 +194,17 @@ def report(result: Evaluation) -> list[str]:
     return lines
 
 
-def command(settings: Settings, labels_path: Path, corpus: Path, *, batch_size: int = DEFAULT_BATCH) -> int:
+def command(
+    settings: Settings,
+    labels_path: Path,
+    corpus: Path,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    shuffle: int | None = None,
+) -> int:
     if not labels_path.is_file():
         raise ConfigError(f"labels file {labels_path} does not exist")
-    result = evaluate(settings, Labels.read(labels_path), corpus, batch_size=batch_size)
+    result = evaluate(settings, Labels.read(labels_path), corpus, batch_size=batch_size, shuffle=shuffle)
     for line in report(result):
         print(line)
     return 0
