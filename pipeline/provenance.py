@@ -91,9 +91,14 @@ def combine(a: Article, b: Article) -> Article:
 def merge(existing: Article | None, incoming: Article) -> Article | None:
     """The document once `incoming` reached it, or None when that changes nothing (a stale or repeated copy)."""
     if existing is None:
-        return combine(incoming, incoming)
+        return first_document(incoming)
     document = combine(existing, incoming)
     return None if document == existing else document
+
+
+def first_document(article: Article) -> Article:
+    """The document of an article that has none yet (its own source listed in `sources`)."""
+    return combine(article, article)
 
 
 def fold(copies: Iterable[Article]) -> Article:

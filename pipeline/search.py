@@ -28,6 +28,7 @@ from elasticsearch import (
     NotFoundError,
     TransportError,
 )
+from elasticsearch.helpers import streaming_bulk
 
 from pipeline.config import Settings
 from pipeline.errors import PermanentError, RetryableError
@@ -297,6 +298,8 @@ def bulk_index(es: Elasticsearch, articles: Sequence[Article], index: str) -> Bu
 
     Raises RetryableError if the cluster is unreachable."""
     result = BulkResult()
+    # Every document has a story (its own at least): results collapse on it.
+    articles = [a if a.story_id is not None else a.model_copy(update={"story_id": a.id}) for a in articles]
     documents = [Document(a.id, a.version, a.__pydantic_serializer__.to_json(a)) for a in articles]
     for article, (outcome, reason) in zip(articles, bulk_write(es, documents, index), strict=True):
         if outcome is Outcome.OK:

@@ -49,6 +49,7 @@ class ArticleHead(msgspec.Struct, frozen=True):
     title: str
     fetched_at: datetime
     published_at: datetime | None = None
+    story_id: str | None = None  # None: a message from before stories, merged (and given a story) instead
 
 
 _HEAD = msgspec.json.Decoder(ArticleHead)
@@ -83,12 +84,13 @@ def read_head(value: bytes) -> ArticleHead:
 
 def split_copies(messages: Sequence[Message]) -> tuple[list[Message], list[Message]]:
     """The messages whose article is alone in the batch, and those of articles with several copies in it
-    (from several sources, or repeated): those are merged (`pipeline.provenance`) before they are written."""
+    (from several sources, or repeated) or written before articles had stories: those are merged
+    (`pipeline.provenance`) before they are written."""
     count: dict[str, int] = {}
     for message in messages:
         count[message.head.id] = count.get(message.head.id, 0) + 1
-    alone = [m for m in messages if count[m.head.id] == 1]
-    copies = [m for m in messages if count[m.head.id] > 1]
+    alone = [m for m in messages if count[m.head.id] == 1 and m.head.story_id is not None]
+    copies = [m for m in messages if count[m.head.id] > 1 or m.head.story_id is None]
     return alone, copies
 
 
@@ -136,7 +138,8 @@ def handle_batch(
         retry_new: list[Message] = []
         if new:  # the common case: created from the message bytes as they are (the normalizer's document)
             documents = [Document(m.head.id, m.head.version, m.value) for m in new]
-            for message, (outcome, reason) in zip(new, bulk_write(es, documents, index, refresh=refresh, create=True), strict=True):
+            outcomes = bulk_write(es, documents, index, refresh=refresh, create=True)
+            for message, (outcome, reason) in zip(new, outcomes, strict=True):
                 if outcome is Outcome.OK:
                     stored.append(message)
                 elif outcome is Outcome.STALE:  # the article has a document already: merge into it

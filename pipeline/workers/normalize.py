@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from pipeline.deadletter import dead_letter
 from pipeline.errors import PermanentError
+from pipeline.provenance import first_document
 from pipeline.transform import to_article
 from pipeline.workers.output import Output
 from schemas.models import Article, DeadLetter, RawItem, Stage
@@ -89,6 +90,10 @@ def handle(records: Sequence[Any], now: datetime | None = None) -> Output:
 
 
 def with_stories(output: Output, stories: Mapping[str, str]) -> Output:
-    """The output with every article's `story_id` set from `stories` (article id -> story id)."""
-    output.articles = [article.model_copy(update={"story_id": stories[article.id]}) for article in output.articles]
+    """The output with every article's `story_id` set from `stories` (article id -> story id), and its own
+    source in `sources`: each article is then the document its id gets when it is the first copy
+    (`provenance.merge(None, article)`), which the index worker writes as it is."""
+    output.articles = [
+        first_document(article.model_copy(update={"story_id": stories[article.id]})) for article in output.articles
+    ]
     return output

@@ -124,7 +124,7 @@ def test_defaults_list_newest_first_everything_one_hit_per_story() -> None:
 def test_one_story_lists_its_copies_without_folding_them() -> None:
     body = search_body(SearchParams(story="s1", q="港交所"))
     assert "collapse" not in body and "aggs" not in body
-    assert body["query"]["bool"]["filter"] == [{"term": {"story_id": "s1"}}]
+    assert body["query"]["function_score"]["query"]["bool"]["filter"] == [{"term": {"story_id": "s1"}}]
     assert ("story", "s1") in SearchParams(story="s1").query_items()
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.search import Document, bulk_body
-from pipeline.workers.index import Message, _latest_per_id, read_head
+from pipeline.workers.index import Message, read_head, split_copies
 from schemas.models import Article
 
 ID = "0" * 31 + "1"
@@ -98,10 +98,20 @@ def test_bulk_body_puts_a_multi_line_source_on_one_line_and_escapes_ids() -> Non
     assert json.loads(source) == {"title": "两行\n标题", "id": ID} and end == b""
 
 
-def test_the_newest_copy_of_each_id_is_written() -> None:
+def test_create_writes_each_source_as_it_is_without_a_version() -> None:
+    source = article().model_dump_json().encode()
+    action, written, end = bulk_body([Document(ID, 3, source)], "idx", create=True).split(b"\n")
+    assert json.loads(action) == {"create": {"_index": "idx", "_id": ID}} and written == source and end == b""
+
+
+def test_an_article_alone_in_the_batch_is_created_and_copies_of_one_are_merged() -> None:
     def message(item: str, version: int) -> Message:
-        value = article(id=item, version=version).model_dump_json().encode()
+        value = article(id=item, version=version, story_id=item).model_dump_json().encode()
         return Message(read_head(value), value)
 
-    kept = _latest_per_id([message(ID, 3), message("b" * 32, 1), message(ID, 5), message(ID, 4)])
-    assert sorted((m.head.id, m.head.version) for m in kept) == [(ID, 5), ("b" * 32, 1)]
+    alone, copies = split_copies([message(ID, 3), message("b" * 32, 1), message(ID, 5), message(ID, 4)])
+    assert [(m.head.id, m.head.version) for m in alone] == [("b" * 32, 1)]
+    assert [(m.head.id, m.head.version) for m in copies] == [(ID, 3), (ID, 5), (ID, 4)]
+    value = article(id="c" * 32, story_id=None).model_dump_json().encode()
+    alone, copies = split_copies([Message(read_head(value), value)])  # from before stories: given one on merge
+    assert (alone, len(copies)) == ([], 1)

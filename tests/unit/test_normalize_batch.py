@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.provenance import merge
 from pipeline.workers import normalize
 from schemas.models import RawItem
 
@@ -35,5 +36,8 @@ def test_every_article_leaves_with_its_story_and_dead_letters_stay_as_they_are(r
     stories = {article.id: first for article in output.articles}
     result = normalize.with_stories(output, stories)
     assert {a.story_id for a in result.articles} == {first} and len(result.dead) == 1
+    for article in result.articles:  # each is the document its id gets when it is the first copy
+        assert [s.source_id for s in article.sources] == [article.source_id]
+        assert merge(None, article) == article and merge(article, article) is None
     with pytest.raises(KeyError):  # an article without a decided story is a bug, never sent without one
         normalize.with_stories(normalize.handle(records), {})
