@@ -48,6 +48,7 @@ def _sources(tmp: Path) -> Path:
                         "type": "feed",
                         "url": (REPO / "samples" / "feeds" / "21shijijingjibaodao.rss.xml").as_uri(),
                         "tags": FEED_TAGS,
+                        "fetch_article": "never",  # the feed's own text, not its page: no fetch stage here
                         **common,
                     },
                 ]
