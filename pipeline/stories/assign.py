@@ -28,6 +28,7 @@ from pipeline.stories.match import TITLE_WINDOW, Reason, same_story
 from pipeline.stories.sketch import Fingerprint
 
 CANDIDATES = 4  # candidates verified per article, the best-keyed first (in the store and in the batch)
+RECHECK_CANDIDATES = 16  # on the recheck, among the few records other workers wrote moments ago
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,33 @@ class Decision:
 def ranked(candidates: Iterable[Record], shared: Mapping[str, int]) -> list[Record]:
     """Candidates best first: most shared keys, then by story and article id (the same order everywhere)."""
     return sorted(candidates, key=lambda r: (-shared.get(r.article_id, 0), r.story_id, r.article_id))
+
+
+def candidates_among(
+    fingerprints: Sequence[Fingerprint], records: Sequence[Record], window: timedelta, limit: int = RECHECK_CANDIDATES
+) -> dict[str, list[Record]]:
+    """Per fingerprint, the records (of a small set, e.g. those other workers wrote moments ago) that share an
+    LSH key with it, or a headline key within hours, and are within the window: most shared keys first."""
+    by_key: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        for key in record.fingerprint.keys:
+            by_key[key].append(record)
+    found: dict[str, list[Record]] = {}
+    for fp in fingerprints:
+        shared: dict[str, int] = defaultdict(int)
+        seen: dict[str, Record] = {}
+        for key in fp.bands:
+            for record in by_key.get(key, ()):
+                shared[record.article_id] += 1
+                seen[record.article_id] = record
+        for key in fp.headline_keys:
+            for record in by_key.get(key, ()):
+                if abs(record.fingerprint.at - fp.at) <= TITLE_WINDOW:
+                    shared[record.article_id] += 1
+                    seen[record.article_id] = record
+        near = [r for r in seen.values() if r.article_id != fp.article_id and abs(r.fingerprint.at - fp.at) <= window]
+        found[fp.article_id] = ranked(near, shared)[:limit]
+    return found
 
 
 def first_pass(

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from pipeline.errors import RetryableError
 from pipeline.stories import sketch
-from pipeline.stories.assign import Decision, Record, first_pass, recheck
+from pipeline.stories.assign import Decision, Record, candidates_among, first_pass, recheck
 from pipeline.stories.sketch import Fingerprint
 from pipeline.stories.store import MAX_MEMBERS, Created, StoryStore
 from schemas.models import Article
@@ -42,6 +42,9 @@ class Store(Protocol):  # what grouping needs of `StoryStore` (the real one, aga
         writer: str = "",
         batch: str | None = None,
     ) -> Created: ...
+    def recent(
+        self, fingerprints: Sequence[Fingerprint], window: timedelta, *, written_since: datetime, not_writer: str
+    ) -> list[Record] | None: ...
     def settle(self, seq_no: int) -> None: ...
     def roots(self, story_ids: Any) -> dict[str, Record]: ...
     def move(
@@ -153,9 +156,12 @@ class StoryGrouping:
     def _moves(self, written: list[Record], decisions: dict[str, Decision], records: dict[str, Record]) -> int:
         self.store.settle(max(record.seq_no or 0 for record in written))
         since = min(r.written_at for r in written if r.written_at is not None) - CLOCK_SKEW
-        found = self.store.candidates(
-            [r.fingerprint for r in written], self.window, written_since=since, not_writer=self.writer
-        )
+        fps = [r.fingerprint for r in written]
+        recent = self.store.recent(fps, self.window, written_since=since, not_writer=self.writer)
+        if recent is not None:  # usually none, or a few: matched here
+            found = candidates_among(fps, recent, self.window)
+        else:  # many other workers' records at once: the store ranks them per record
+            found = self.store.candidates(fps, self.window, written_since=since, not_writer=self.writer)
         known_roots = {r.article_id: r for r in written if r.is_root}  # a founder is its own story's root
         wanted = ({r.story_id for rs in found.values() for r in rs} | {r.story_id for r in written}) - set(known_roots)
         roots = {**known_roots, **(self.store.roots(wanted) if wanted else {})}

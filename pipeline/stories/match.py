@@ -52,7 +52,7 @@ def jaccard(a: Fingerprint, b: Fingerprint) -> float:
     first, second = a.bottom, b.bottom
     if not first or not second:
         return 0.0
-    both = len(a.bottom_set & b.bottom_set)
+    both = len(a.bottom_set.intersection(b.bottom))  # one set (a's, kept), b's values looked up in it
     full_a, full_b = len(first) >= BOTTOM_K, len(second) >= BOTTOM_K  # a sketch not full is its whole set
     if full_a or full_b:
         limit = min(first[-1], second[-1]) if full_a and full_b else (first[-1] if full_a else second[-1])

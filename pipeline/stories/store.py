@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from pipeline.config import Settings
@@ -33,8 +34,17 @@ from pipeline.stories.match import TITLE_WINDOW
 from pipeline.stories.sketch import Fingerprint, pack, unpack
 
 SETTLE_TIMEOUT_S = 10.0
+RECENT_LIMIT = 2000  # records other workers wrote moments ago, read in one search on the recheck
 MAX_HOPS = 8  # a story whose founder joined another, and so on: followed this far
 MAX_MEMBERS = 10_000  # a story document lists at most this many members (its size keeps counting them)
+
+
+_JSON = msgspec.json.encode
+
+
+def _ms(moment: datetime) -> int:
+    """Epoch milliseconds: what a date range query takes cheapest (the fields' default format reads them)."""
+    return int(moment.timestamp() * 1000)
 
 
 def _iso(moment: datetime) -> str:
@@ -89,6 +99,50 @@ def record_from(source: Mapping[str, Any], seq_no: int | None = None, primary_te
         _time(str(written)) if written else None,
         str(batch) if batch else None,
     )
+
+
+def msearch_body(
+    index: str,
+    fingerprints: Sequence[Fingerprint],
+    window: timedelta,
+    *,
+    written_since: datetime | None = None,
+    not_writer: str | None = None,
+    exclude: Iterable[str] = (),
+) -> bytes:
+    """The NDJSON body of `StoryStore.candidates`' msearch: per fingerprint, records sharing its keys (scored:
+    more and rarer keys first), a headline key only within hours of it, within the window, not itself."""
+    header = b'{"index":%s}\n' % _JSON(index)
+    since = b',{"range":{"written_at":{"gte":%d}}}' % _ms(written_since) if written_since else b""
+    writer = b',{"term":{"writer":%s}}' % _JSON(not_writer) if not_writer is not None else b""
+    excluded = sorted(set(exclude))
+    window_ms, title_ms = int(window.total_seconds() * 1000), int(TITLE_WINDOW.total_seconds() * 1000)
+    lines: list[bytes] = []
+    for fp in fingerprints:
+        at = _ms(fp.at)
+        should = [b'{"term":{"keys":%s}}' % _JSON(key) for key in fp.bands]
+        if fp.headline_keys:
+            near = b'{"range":{"at":{"gte":%d,"lte":%d}}}' % (at - title_ms, at + title_ms)
+            should += [
+                b'{"bool":{"must":[{"term":{"keys":%s}}],"filter":[%s]}}' % (_JSON(key), near)
+                for key in fp.headline_keys
+            ]
+        query = (
+            b'{"size":%d,"query":{"bool":{"should":[%s],"minimum_should_match":1,'
+            b'"filter":[{"range":{"at":{"gte":%d,"lte":%d}}}%s],'
+            b'"must_not":[{"ids":{"values":%s}}%s]}},'
+            b'"seq_no_primary_term":true,"sort":["_score",{"article_id":"asc"}],"_source":{"excludes":["keys"]}}\n'
+        ) % (
+            CANDIDATES,
+            b",".join(should),
+            at - window_ms,
+            at + window_ms,
+            since,
+            _JSON([fp.article_id, *excluded]),
+            writer,
+        )
+        lines += (header, query)
+    return b"".join(lines)
 
 
 @dataclass(frozen=True)
@@ -147,40 +201,22 @@ class StoryStore:
         keys with it (Elasticsearch's term scoring weighs a key by how few records have it: a key that many
         unrelated texts share, from a phrase every article of a template has, counts for little); a headline key
         counts only for records within hours of it. `written_since`: only records written since; `not_writer`:
-        not the records one writer wrote (its token)."""
+        not the records one writer wrote (its token). One `msearch`, its body written as bytes (a query per
+        fingerprint: building them as dicts and dumping those cost more than the search itself)."""
         found: dict[str, list[Record]] = {fp.article_id: [] for fp in fingerprints}
         fingerprints = [fp for fp in fingerprints if fp.keys]  # no text, no keys: nothing can match
         if not fingerprints:
             return found
-        excluded = sorted(set(exclude))
-        searches: list[dict[str, Any]] = []
-        for fp in fingerprints:
-            filters: list[dict[str, Any]] = [
-                {"range": {"at": {"gte": _iso(fp.at - window), "lte": _iso(fp.at + window)}}}
-            ]
-            if written_since is not None:
-                filters.append({"range": {"written_at": {"gte": _iso(written_since)}}})
-            near = {"range": {"at": {"gte": _iso(fp.at - TITLE_WINDOW), "lte": _iso(fp.at + TITLE_WINDOW)}}}
-            should: list[dict[str, Any]] = [{"term": {"keys": k}} for k in fp.bands]
-            should += [{"bool": {"must": [{"term": {"keys": k}}], "filter": [near]}} for k in fp.headline_keys]
-            must_not: list[dict[str, Any]] = [{"ids": {"values": [fp.article_id, *excluded]}}]
-            if not_writer is not None:
-                must_not.append({"term": {"writer": not_writer}})
-            query: dict[str, Any] = {
-                "bool": {"should": should, "minimum_should_match": 1, "filter": filters, "must_not": must_not}
-            }
-            searches.append({"index": self.records_index})
-            searches.append(
-                {
-                    "size": CANDIDATES,
-                    "query": query,
-                    "seq_no_primary_term": True,
-                    "sort": ["_score", {"article_id": "asc"}],
-                    "_source": {"excludes": ["keys"]},
-                }
-            )
-        body = self._call("looking up story candidates", self.es.msearch, searches=searches)
-        for fp, response in zip(fingerprints, body["responses"], strict=True):
+        body = msearch_body(
+            self.records_index,
+            fingerprints,
+            window,
+            written_since=written_since,
+            not_writer=not_writer,
+            exclude=exclude,
+        )
+        answer = self._call("looking up story candidates", self.es.msearch, searches=body)
+        for fp, response in zip(fingerprints, answer["responses"], strict=True):
             if "error" in response:
                 raise RetryableError(f"story grouping: candidate search failed: {response['error']}")
             found[fp.article_id] = [
@@ -188,6 +224,51 @@ class StoryStore:
                 for hit in response["hits"]["hits"]
             ]
         return found
+
+    def recent(
+        self,
+        fingerprints: Sequence[Fingerprint],
+        window: timedelta,
+        *,
+        written_since: datetime,
+        not_writer: str,
+        limit: int | None = None,
+    ) -> list[Record] | None:
+        """The records other writers wrote since `written_since` that share a key with any of these fingerprints
+        and are within the window of one of them: one search (a `terms` filter on the batch's keys). None when
+        more than `limit` match (the caller then asks `candidates`, one query per fingerprint)."""
+        limit = RECENT_LIMIT if limit is None else limit
+        keys = sorted({key for fp in fingerprints for key in fp.keys})
+        if not keys:
+            return []
+        first = min(fp.at for fp in fingerprints) - window
+        last = max(fp.at for fp in fingerprints) + window
+        query = {
+            "bool": {
+                "filter": [
+                    {"terms": {"keys": keys}},
+                    {"range": {"written_at": {"gte": _iso(written_since)}}},
+                    {"range": {"at": {"gte": _iso(first), "lte": _iso(last)}}},
+                ],
+                "must_not": [
+                    {"term": {"writer": not_writer}},
+                    {"ids": {"values": sorted({fp.article_id for fp in fingerprints})}},
+                ],
+            }
+        }
+        answer = self._call(
+            "looking up recent story records",
+            self.es.search,
+            index=self.records_index,
+            query=query,
+            size=limit,
+            track_total_hits=limit + 1,
+            seq_no_primary_term=True,
+        )
+        if int(answer["hits"]["total"]["value"]) > limit:
+            return None
+        hits = answer["hits"]["hits"]
+        return [record_from(hit["_source"], hit.get("_seq_no"), hit.get("_primary_term")) for hit in hits]
 
     def create(
         self,
@@ -200,10 +281,12 @@ class StoryStore:
         refreshed: see `settle`."""
         if not decided:
             return Created({}, {})
-        operations: list[dict[str, Any]] = []
-        for fp, story_id in decided:
-            operations.append({"create": {"_index": self.records_index, "_id": fp.article_id}})
-            operations.append(record_source(fp, story_id, written_at, writer, batch))
+        index = _JSON(self.records_index)
+        operations: Any = b"".join(  # bytes: sent as they are (`pipeline.search.client`)
+            b'{"create":{"_index":%s,"_id":%s}}\n%s\n'
+            % (index, _JSON(fp.article_id), _JSON(record_source(fp, story_id, written_at, writer, batch)))
+            for fp, story_id in decided
+        )
         body = self._call("writing story records", self.es.bulk, operations=operations)
         written: dict[str, Record] = {}
         clashes: list[str] = []

@@ -81,12 +81,24 @@ def _at_once(settings: Settings, batches: Sequence[list[Article]]) -> list[Outco
     return [outcome for outcome in outcomes if outcome is not None]
 
 
+@pytest.mark.parametrize(
+    ("recent_limit", "rounds"), [(None, ROUNDS), (0, ROUNDS // 2)], ids=["recent-records-read-once", "per-record"]
+)
 def test_copies_assigned_at_the_same_moment_by_different_workers_share_one_story(
-    isolated: Settings, es: Elasticsearch, capsys: pytest.CaptureFixture[str]
+    isolated: Settings,
+    es: Elasticsearch,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    recent_limit: int | None,
+    rounds: int,
 ) -> None:
+    """The recheck reads the records other workers wrote moments ago in one search and matches them here, or,
+    when there are more than `RECENT_LIMIT` of them (forced to 0 here), asks the store per record."""
+    if recent_limit is not None:
+        monkeypatch.setattr("pipeline.stories.store.RECENT_LIMIT", recent_limit)
     rng = random.Random(42)
     moved = founded_twice = 0
-    for round_ in range(ROUNDS):
+    for round_ in range(rounds):
         body = _text(rng)
         copies = [
             _article(f"r{round_}-{n}", f"第{round_}轮报道", body + ("（转载）" * n), outlet=f"outlet-{n}")
@@ -104,7 +116,7 @@ def test_copies_assigned_at_the_same_moment_by_different_workers_share_one_story
         assert document is not None and document["size"] == len(copies)
         assert sorted(document["members"]) == sorted(c.id for c in copies)
     with capsys.disabled():
-        print(f"\n{ROUNDS} rounds of copies assigned at once: {moved} founders joined an earlier one on the recheck")
+        print(f"\n{rounds} rounds of copies assigned at once: {moved} founders joined an earlier one on the recheck")
     assert founded_twice == 0  # the founders that raced were resolved before anything was emitted
 
 

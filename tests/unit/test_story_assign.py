@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pipeline.stories.assign import Decision, Move, Record, first_pass, ranked, recheck
+from pipeline.stories.assign import Decision, Move, Record, candidates_among, first_pass, ranked, recheck
 from pipeline.stories.match import Reason
 from pipeline.stories.sketch import Fingerprint, fingerprint
 
@@ -90,3 +90,16 @@ def test_a_copy_that_joined_a_later_founded_story_moves_to_the_earliest() -> Non
     moves = recheck([joiner], {"z": [_written("t", 5), _written("x", 10)]}, roots, WEEK)
     assert moves == {"z": _move("z", "t", "t")}
     assert recheck([joiner], {"z": [_written("x", 10)]}, roots, WEEK) == {}  # its own story's root is the earliest
+
+
+def test_candidates_among_recent_records_share_a_key_and_are_ranked_by_how_many() -> None:
+    copy, other = Record(fp("c"), "c"), Record(fp("o", OTHER, "另一条新闻"), "o")
+    far = Record(fingerprint("f", "前两月外贸进出口增长", STORY, AT + timedelta(days=8)), "f")
+    found = candidates_among([fp("x"), fp("c")], [copy, other, far], WEEK)
+    assert [r.article_id for r in found["x"]] == ["c"]  # the unrelated text shares no key; the far one is too late
+    assert found["c"] == []  # a fingerprint is never its own candidate
+    # Only the title is shared: it counts within hours, not beyond.
+    late = Record(fingerprint("h", "前两月外贸进出口增长", OTHER, AT + timedelta(hours=13)), "h")
+    soon = Record(fingerprint("s", "前两月外贸进出口增长", OTHER, AT + timedelta(hours=1)), "s")
+    assert not set(fp("x").bands) & set(late.fingerprint.bands)
+    assert [r.article_id for r in candidates_among([fp("x")], [late, soon], WEEK)["x"]] == ["s"]
