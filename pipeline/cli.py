@@ -157,6 +157,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsflow: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        service = _unreachable(exc, settings)
+        if service is None:
+            raise
+        hint = "is the stack up? (newsflow stack status)"
+        print(f"newsflow: error: {service} is not reachable ({exc}); {hint}", file=sys.stderr)
+        return 1
+
+
+def _unreachable(exc: BaseException, settings: Settings) -> str | None:
+    """The service a command could not reach, when that is what `exc` says (by the client's exception type,
+    looked up by name so that a command that never talks to the service does not import its client)."""
+    kind = type(exc)
+    if kind.__name__ == "ConnectionError" and kind.__module__.startswith("elastic_transport"):
+        return f"Elasticsearch at {settings.es_url}"
+    if kind.__name__ == "NoBrokersAvailable" and kind.__module__.startswith("kafka"):
+        return f"Kafka at {settings.kafka_bootstrap_servers}"
+    return None
 
 
 def _eval_search(args: argparse.Namespace, settings: Settings) -> int:

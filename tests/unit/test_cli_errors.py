@@ -1,0 +1,38 @@
+"""A command that cannot reach a service says which one, where, and what to check: one line, exit 1."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from pipeline import cli
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_elasticsearch_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("NEWSFLOW_ES_URL", url)
+
+    code = cli.main(["eval", "stories"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(f"newsflow: error: Elasticsearch at {url} is not reachable")
+    assert "newsflow stack status" in err
+    assert "Traceback" not in err
+
+
+def test_other_errors_still_raise() -> None:
+    class Boom(Exception):
+        pass
+
+    assert cli._unreachable(Boom("no"), cli.Settings()) is None
