@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from pipeline import cli
+from pipeline.config import Settings
 
 
 def _closed_port() -> int:
@@ -35,4 +36,4 @@ def test_other_errors_still_raise() -> None:
     class Boom(Exception):
         pass
 
-    assert cli._unreachable(Boom("no"), cli.Settings()) is None
+    assert cli._unreachable(Boom("no"), Settings()) is None
