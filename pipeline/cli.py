@@ -68,6 +68,16 @@ def _parser() -> argparse.ArgumentParser:
     sources.add_argument("source_id", nargs="?", metavar="SOURCE_ID", help="check: the source to check")
     sources.add_argument("--json", action="store_true", help="check: print the rows as JSON")
 
+    stories = sub.add_parser("stories", help="the story grouping's shared state")
+    stories.add_argument("action", choices=["prune"])
+    stories.add_argument(
+        "--older-than-days",
+        type=float,
+        metavar="D",
+        help="prune: records of articles published and grouped this long ago (default "
+        "NEWSFLOW_STORY_RECORD_RETENTION_DAYS, at least the story window)",
+    )
+
     deadletter = sub.add_parser("deadletter", help="inspect and replay dead letters")
     deadletter.add_argument("action", choices=["list", "replay"])
     deadletter.add_argument("--stage", choices=["poll", "fetch", "normalize", "index"])
@@ -193,6 +203,18 @@ def _eval_search(args: argparse.Namespace, settings: Settings) -> int:
     )
 
 
+def _prune_stories(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.maintenance import prune_story_records
+
+    days = settings.story_record_retention_days if args.older_than_days is None else args.older_than_days
+    if days < settings.story_window_days:
+        window = settings.story_window_days
+        raise ConfigError(f"--older-than-days {days:g} is shorter than the story window ({window:g} days)")
+    deleted = prune_story_records(settings, retention_days=days)
+    print(f"story records pruned: {deleted} (articles published and grouped more than {days:g} days ago)")
+    return 0
+
+
 def _settings() -> Settings:
     """Settings from the environment; a bad value is one line naming its variable."""
     try:
@@ -270,6 +292,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             json_path=args.json,
         )
 
+    if args.command == "stories":
+        return _prune_stories(args, settings)
     if args.command == "bench-dags":
         from pipeline.bench.dags import bench_dags
 

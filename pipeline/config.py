@@ -11,7 +11,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PIPELINE_VERSION = "0.1.0"
@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     index_replicas: int = Field(default=0, ge=0)
     # Stories: copies of one story within this many days (on publication times) share a story_id
     story_window_days: float = Field(default=7.0, gt=0)
+    # Story records (the grouping's shared state) of articles published and written longer ago than this are
+    # pruned by the maintenance DAG (`newsflow stories prune`); at least the window, so no live copy misses
+    # its record. A replay of raw items older than this groups them anew.
+    story_record_retention_days: float = Field(default=30.0, gt=0)
 
     # Workers
     # Workers. A fetch returns once `batch_min_bytes` are waiting or after the stage's wait: under a
@@ -137,6 +141,14 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not a time zone name such as Asia/Shanghai or UTC") from None
+        return value
+
+    @field_validator("story_record_retention_days")
+    @classmethod
+    def _retention_covers_window(cls, value: float, info: ValidationInfo) -> float:
+        window = info.data.get("story_window_days")
+        if window is not None and value < window:
+            raise ValueError(f"{value:g} days is shorter than the story window ({window:g} days)")
         return value
 
     @property

@@ -1,4 +1,5 @@
-"""The pipeline's health, for the `newsflow_maintenance` DAG: consumer lag and dead letters, checked against limits.
+"""The pipeline's upkeep, for the `newsflow_maintenance` DAG: consumer lag and dead letters, checked against
+limits; story records past their retention, pruned.
 
 `collect` reads Kafka; `counts`, `problems` and `table` are pure. The task bodies at the end are
 what the DAG calls: one reports (its return value is the run's XCom), the next fails the run
@@ -129,3 +130,26 @@ def check_task(data: dict[str, Any]) -> dict[str, Any]:
         raise Unhealthy("; ".join(found))
     log.info("healthy: lag within %d, dead letters within %d a day", settings.max_lag, settings.max_recent_deadletters)
     return {"healthy": True, "max_lag": settings.max_lag, "max_recent_deadletters": settings.max_recent_deadletters}
+
+
+def prune_story_records(settings: Settings, now: datetime | None = None, retention_days: float | None = None) -> int:
+    """Delete the story records of articles published and grouped more than the retention ago
+    (`story_record_retention_days`, at least the story window); returns how many."""
+    from pipeline import search  # Elasticsearch's client loads only when the task runs
+    from pipeline.stories.store import StoryStore
+
+    days = settings.story_record_retention_days if retention_days is None else retention_days
+    before = (now or datetime.now(UTC)) - timedelta(days=days)
+    es = search.client(settings)
+    try:
+        return StoryStore(es, settings).prune(before)
+    finally:
+        es.close()
+
+
+def prune_task() -> dict[str, Any]:
+    """Task body: prune the story records past the retention; the count is the run's XCom."""
+    settings = Settings()
+    deleted = prune_story_records(settings)
+    log.info("story records pruned: %d older than %g days", deleted, settings.story_record_retention_days)
+    return {"deleted": deleted, "retention_days": settings.story_record_retention_days}

@@ -456,3 +456,25 @@ class StoryStore:
     def story(self, story_id: str) -> dict[str, Any] | None:
         found = self.stories([story_id])
         return found[story_id][0] if story_id in found else None
+
+    def prune(self, before: datetime) -> int:
+        """Delete the records (and batches' checked marks) written before `before` of articles published before
+        it too: past the window no new copy can match them. Returns how many were deleted; none when the records
+        index does not exist yet. A replay of raw items this old groups them anew (their records are gone)."""
+        if not self.es.indices.exists(index=self.records_index):
+            return 0
+        query = {
+            "bool": {
+                "filter": [{"range": {"written_at": {"lt": _ms(before)}}}],
+                "must_not": [{"range": {"at": {"gte": _ms(before)}}}],
+            }
+        }
+        body = self._call(
+            "pruning story records",
+            self.es.delete_by_query,
+            index=self.records_index,
+            query=query,
+            conflicts="proceed",
+            refresh=True,
+        )
+        return int(body.get("deleted", 0))

@@ -146,6 +146,38 @@ def test_story_documents_keep_size_and_first_seen_current(isolated: Settings, es
         client.close()
 
 
+def test_pruning_deletes_only_records_published_and_written_before_the_cutoff(
+    isolated: Settings, es: Elasticsearch
+) -> None:
+    store = StoryStore(es, isolated)
+    now = datetime.now(UTC).replace(microsecond=0)
+    old, cutoff = now - timedelta(days=40), now - timedelta(days=30)
+    rng = random.Random(3)
+
+    def record(article_id: str, published: datetime, written: datetime, batch: str) -> None:
+        article = _article(article_id, f"标题{article_id}", _text(rng), outlet="a", when=published)
+        store.create([(article_fingerprint(article), article_id)], written, "w", batch)
+
+    record("gone", old, old, "b-old")  # published and grouped long ago
+    record("backfilled", old, now, "b-new")  # an old article grouped today (a backfill): its copies may follow
+    record("fresh", now - timedelta(days=1), old, "b-old")  # published within the retention
+    store.mark_checked(["b-old"], old)
+    store.mark_checked(["b-new"], now)
+
+    assert store.prune(cutoff) == 2  # the old record and the old batch mark
+    assert set(store.records(["gone", "backfilled", "fresh"])) == {"backfilled", "fresh"}
+    assert store.checked(["b-old", "b-new"]) == {"b-new"}
+    assert store.prune(cutoff) == 0
+
+
+def test_pruning_before_any_record_exists_deletes_nothing(isolated: Settings) -> None:
+    client = search.client(isolated)
+    try:
+        assert StoryStore(client, isolated).prune(datetime.now(UTC)) == 0
+    finally:
+        client.close()
+
+
 def test_a_batch_that_failed_before_its_recheck_is_rechecked_when_seen_again_and_only_then(
     isolated: Settings, es: Elasticsearch
 ) -> None:

@@ -37,3 +37,17 @@ def test_other_errors_still_raise() -> None:
         pass
 
     assert cli._unreachable(Boom("no"), Settings()) is None
+
+
+def test_story_records_are_kept_at_least_the_window(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["stories", "prune", "--older-than-days", "2"]) == 1
+    assert "shorter than the story window (7 days)" in capsys.readouterr().err
+
+
+def test_retention_setting_shorter_than_the_window_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSFLOW_STORY_RECORD_RETENTION_DAYS", "3")
+    assert cli.main(["stories", "prune"]) == 1
+    err = capsys.readouterr().err
+    assert "NEWSFLOW_STORY_RECORD_RETENTION_DAYS" in err and "shorter than the story window" in err
