@@ -18,75 +18,14 @@ from typing import Any
 
 from selectolax.lexbor import LexborNode
 
-_SKIPPED = frozenset(
-    {
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "iframe",
-        "object",
-        "embed",
-        "svg",
-        "math",
-        "canvas",
-        "select",
-        "textarea",
-        "button",
-        "input",
-        "option",
-        "head",
-        "title",
-        "figcaption",
-        "nav",
-        "aside",
-        "footer",
-        "dialog",
-        "-comment",
-        "-doctype",
-    }
-)
-BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "blockquote",
-        "body",
-        "caption",
-        "center",
-        "dd",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figure",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "hr",
-        "legend",
-        "li",
-        "main",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "tfoot",
-        "thead",
-        "tr",
-        "ul",
-    }
-)
+from pipeline.normalize.html_text import BLOCK_TAGS as TEXT_BLOCK_TAGS
+from pipeline.normalize.html_text import CELL_TAGS, SKIPPED_TAGS
+
+# Besides what is never text (`SKIPPED_TAGS`), a page's controls, captions and furniture elements are not
+# text of its article: skipped here, though HTML-to-text keeps the last five as paragraphs.
+_NOT_ARTICLE = frozenset({"button", "input", "option", "figcaption", "nav", "aside", "footer", "dialog"})
+_SKIPPED = SKIPPED_TAGS | _NOT_ARTICLE
+BLOCK_TAGS = TEXT_BLOCK_TAGS - _NOT_ARTICLE
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 # Words in a class or id that mark page furniture, not the article (English and the pinyin Chinese
@@ -268,7 +207,7 @@ def page_blocks(root: LexborNode, *, max_blocks: int = 20_000) -> tuple[list[Blo
             if attributes and is_furniture(attributes):
                 furniture.append(node_id)
                 marked = True
-        elif tag in ("td", "th"):
+        elif tag in CELL_TAGS:
             parts.append(" ")
         if link:
             links_open += 1

@@ -23,7 +23,8 @@ from selectolax.lexbor import LexborHTMLParser
 
 from pipeline.normalize.text import clean_inline, clean_lines
 
-_SKIPPED = frozenset(
+# Elements whose content is never text of the page (shared with `pipeline.extract.blocks`).
+SKIPPED_TAGS = frozenset(
     {
         "script",
         "style",
@@ -43,7 +44,8 @@ _SKIPPED = frozenset(
         "-doctype",
     }
 )
-_BLOCKS = frozenset(
+# Elements that end a paragraph (shared with `pipeline.extract.blocks`).
+BLOCK_TAGS = frozenset(
     {
         "address",
         "article",
@@ -89,7 +91,7 @@ _BLOCKS = frozenset(
         "ul",
     }
 )
-_CELLS = frozenset({"td", "th"})
+CELL_TAGS = frozenset({"td", "th"})
 CELL_SEPARATOR = " | "
 
 
@@ -169,15 +171,15 @@ def _raw_paragraphs(html: str, newline: str = " ") -> list[str]:
                 add(lines[-1])
             else:
                 add(node.text_content)
-        elif tag in _SKIPPED:
+        elif tag in SKIPPED_TAGS:
             continue
         elif tag == "br" or tag == "hr":
             flush()
         else:
-            block = tag in _BLOCKS
+            block = tag in BLOCK_TAGS
             if block:
                 flush()
-            elif tag in _CELLS:
+            elif tag in CELL_TAGS:
                 # Cells of a row stay on one line, separated so that neighbouring CJK cells do not merge.
                 add(CELL_SEPARATOR if any(not part.isspace() for part in parts) else " ")
             top = (node.iter(include_text=True), block, top[2] or tag == "pre")
