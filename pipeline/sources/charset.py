@@ -118,14 +118,22 @@ def declared_encoding(data: bytes, content_type: str | None) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def decode_xml(data: bytes, content_type: str | None = None) -> Decoded:
-    """Text of an XML document, with the encoding used and a note when it had to be guessed."""
+def _decode_by_bom(data: bytes) -> Decoded | None:
+    """A byte-order mark decides the encoding outright (bytes it does not fit are replaced); None without one."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             text = _strict(data[len(bom) :], codec)
             if text is not None:
                 return Decoded(text, codec)
             return Decoded(data[len(bom) :].decode(codec, "replace"), codec, f"invalid {codec} bytes replaced")
+    return None
+
+
+def decode_xml(data: bytes, content_type: str | None = None) -> Decoded:
+    """Text of an XML document, with the encoding used and a note when it had to be guessed."""
+    by_bom = _decode_by_bom(data)
+    if by_bom is not None:
+        return by_bom
     if data.startswith((b"<\x00?\x00", b"\x00<\x00?")):
         codec = "utf-16-le" if data[0] == 0x3C else "utf-16-be"
         text = _strict(data, codec)
@@ -191,12 +199,9 @@ def _guess_japanese(data: bytes) -> tuple[str, str] | None:
 def decode_html(data: bytes, content_type: str | None = None) -> Decoded:
     """Text of an HTML page: a BOM, else the charset of the HTTP header, else of a <meta>, when the bytes fit it;
     else UTF-8, else Japanese or Chinese legacy encodings by which reads as common text, else windows-1252."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            text = _strict(data[len(bom) :], codec)
-            if text is not None:
-                return Decoded(text, codec)
-            return Decoded(data[len(bom) :].decode(codec, "replace"), codec, f"invalid {codec} bytes replaced")
+    by_bom = _decode_by_bom(data)
+    if by_bom is not None:
+        return by_bom
     header = declared_encoding(b"", content_type)
     notes: list[str] = []
     for where, label in (("HTTP header", header), ("<meta>", meta_charset(data))):
