@@ -3,6 +3,7 @@ Elasticsearch node, or (`--cluster`) with a cluster of each."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,12 +62,14 @@ def up(
         _cluster_up(settings, report, only)
         return
     for service in _selected(only):
-        if service.process(settings).pid() is not None and service.version(settings):
-            report(f"{service.name}: already up at {service.address(settings)}")
-            continue
-        report(f"{service.name}: starting (log: {service.process(settings).log_file})")
-        service.start(settings)
-        report(f"{service.name}: up at {service.address(settings)}")
+        _bring_up(
+            report,
+            service.name,
+            service.address(settings),
+            up=service.process(settings).pid() is not None and bool(service.version(settings)),
+            log=f"log: {service.process(settings).log_file}",
+            start=functools.partial(service.start, settings),
+        )
     # A stack is ready when the pipeline can use it: its topics and index exist (both idempotent).
     names = {service.name for service in _selected(only)}
     if "kafka" in names:
@@ -115,34 +118,61 @@ def clustered(settings: Settings) -> bool:
     return bool(_running(settings)["cluster"])
 
 
+def _bring_up(
+    report: Callable[[str], None],
+    service: str,
+    where: str,
+    *,
+    up: bool,
+    log: str,
+    start: Callable[[], None],
+    members: str = "",
+) -> None:
+    """Start a service (or its cluster `members`, such as `3 brokers`) unless it answers already; `log` says where
+    its output goes (`log: …` or `logs: …`)."""
+    named = f"{service}: {members} " if members else f"{service}: "
+    if up:
+        report(f"{named}already up at {where}")
+        return
+    report(f"{service}: starting {members + ' ' if members else ''}({log})")
+    start()
+    report(f"{named}up at {where}")
+
+
 def _cluster_up(settings: Settings, report: Callable[[str], None], only: tuple[str, ...] | None) -> None:
     names = only or tuple(s.name for s in SERVICES)
     client = cluster.client_settings(settings)
     if "kafka" in names:
         brokers = cluster.brokers(settings)
-        where = ", ".join(b.address for b in brokers)
-        if all(kafka_cluster.answers(settings, b) for b in brokers):
-            report(f"kafka: {len(brokers)} brokers already up at {where}")
-        else:
-            report(f"kafka: starting {len(brokers)} brokers (logs: {brokers[0].process().run_dir}/kafka-N.log)")
-            kafka_cluster.start(settings)
-            report(f"kafka: {len(brokers)} brokers up at {where}")
+        _bring_up(
+            report,
+            "kafka",
+            ", ".join(b.address for b in brokers),
+            up=all(kafka_cluster.answers(settings, b) for b in brokers),
+            log=f"logs: {brokers[0].process().run_dir}/kafka-N.log",
+            start=lambda: kafka_cluster.start(settings),
+            members=f"{len(brokers)} brokers",
+        )
     if "elasticsearch" in names:
         members = cluster.es_members(settings)
-        where = ", ".join(m.url for m in members)
-        if all(es_cluster.answers(settings, m) for m in members):
-            report(f"elasticsearch: {len(members)} nodes already up at {where}")
-        else:
-            report(f"elasticsearch: starting {len(members)} nodes (logs: {members[0].run_dir}/elasticsearch-N.log)")
-            es_cluster.start(settings)
-            report(f"elasticsearch: {len(members)} nodes up at {where}")
+        _bring_up(
+            report,
+            "elasticsearch",
+            ", ".join(m.url for m in members),
+            up=all(es_cluster.answers(settings, m) for m in members),
+            log=f"logs: {members[0].run_dir}/elasticsearch-N.log",
+            start=lambda: es_cluster.start(settings),
+            members=f"{len(members)} nodes",
+        )
     if "airflow" in names:
-        if airflow_server.process(settings).pid() is not None and airflow_server.version(settings):
-            report(f"airflow: already up at {airflow_server.base_url(settings)}")
-        else:
-            report(f"airflow: starting (log: {airflow_server.process(settings).log_file})")
-            airflow_server.start(client)  # its tasks get the cluster's addresses and replication
-            report(f"airflow: up at {airflow_server.base_url(settings)}")
+        _bring_up(
+            report,
+            "airflow",
+            airflow_server.base_url(settings),
+            up=airflow_server.process(settings).pid() is not None and bool(airflow_server.version(settings)),
+            log=f"log: {airflow_server.process(settings).log_file}",
+            start=lambda: airflow_server.start(client),  # its tasks get the cluster's addresses and replication
+        )
     if "kafka" in names:
         created = kafka.ensure_topics(client)
         if created:
