@@ -3,13 +3,13 @@ and stops, at the end, only what it started itself."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import Settings
+from tests.support.stacks import run_names
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "samples" / "posts" / "21shijijingjibaodao" / "000_c9e9ded42469b51d.txt"
@@ -41,22 +41,8 @@ def stack(base_settings: Settings, stack_was_up: bool) -> Iterator[Settings]:
 @pytest.fixture
 def isolated(stack: Settings, tmp_path: Path) -> Iterator[Settings]:
     """Settings with topics, consumer groups, index and state of this test only (removed afterwards)."""
-    run = uuid.uuid4().hex[:10]
     settings = stack.model_copy(
-        update={
-            "topic_raw": f"t{run}.news.raw",
-            "topic_articles": f"t{run}.news.articles",
-            "topic_deadletter": f"t{run}.news.deadletter",
-            "group_normalize": f"t{run}-normalize",
-            "group_index": f"t{run}-index",
-            "topic_fetch": f"t{run}.news.fetch",
-            "topic_fetch_retry": f"t{run}.news.fetch.retry",
-            "group_fetch": f"t{run}-fetch",
-            "page_index": f"t{run}-news-pages",
-            "index_alias": f"t{run}-news-articles",
-            "state_dir": tmp_path / "state",
-            "topic_partitions": 3,
-        }
+        update={**run_names("t", fetch=True), "state_dir": tmp_path / "state", "topic_partitions": 3}
     )
     yield settings
     _remove(settings)

@@ -4,9 +4,7 @@ own state dir. It is started once for all the tests here and stopped at the end.
 
 from __future__ import annotations
 
-import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,26 +13,15 @@ import pytest
 from pipeline.config import Settings
 from pipeline.stack import cluster, manager
 from pipeline.stack.process import rss_mb
+from tests.support import stacks
 
 CLUSTER_SERVICES = ("kafka", "elasticsearch")
 
 
 @pytest.fixture(scope="session")
 def cluster_stack(base_settings: Settings) -> Iterator[Settings]:
-    kafka_host, kafka_port = base_settings.kafka_host_port
-    es_host, es_port = base_settings.es_host_port
-    settings = base_settings.model_copy(
-        update={
-            "state_dir": base_settings.state_dir.resolve() / "cluster-tests",
-            "kafka_bootstrap_servers": f"{kafka_host}:{kafka_port + 20000}",
-            "es_url": f"http://{es_host}:{es_port + 20000}",
-            "cluster_brokers": 3,
-            "cluster_es_nodes": 3,
-        }
-    )
-    # Start from empty data every session: earlier runs' topics and indices only slow recovery down.
-    manager.down(settings, report=lambda line: None, only=CLUSTER_SERVICES)
-    shutil.rmtree(settings.state_dir, ignore_errors=True)
+    settings = stacks.own_stack(base_settings, "cluster-tests", 20000, cluster_brokers=3, cluster_es_nodes=3)
+    stacks.reset(settings, CLUSTER_SERVICES)
     started = time.monotonic()
     manager.up(settings, report=lambda line: print(f"[cluster] {line}"), only=CLUSTER_SERVICES, clustered=True)
     print(f"[cluster] 3 brokers and 3 nodes up in {time.monotonic() - started:.0f}s")
@@ -50,18 +37,4 @@ def cluster_stack(base_settings: Settings) -> Iterator[Settings]:
 @pytest.fixture
 def cluster_settings(cluster_stack: Settings, tmp_path: Path) -> Settings:
     """Client settings for every member, with topics, groups and index of this test only."""
-    run = uuid.uuid4().hex[:10]
-    return cluster.client_settings(cluster_stack).model_copy(
-        update={
-            "topic_raw": f"c{run}.news.raw",
-            "topic_articles": f"c{run}.news.articles",
-            "topic_deadletter": f"c{run}.news.deadletter",
-            "group_normalize": f"c{run}-normalize",
-            "group_index": f"c{run}-index",
-            "index_alias": f"c{run}-news-articles",
-            "state_dir": tmp_path / "state",
-            "topic_partitions": 6,
-            "normalize_batch_size": 100,
-            "index_batch_size": 100,
-        }
-    )
+    return stacks.flow_run(cluster.client_settings(cluster_stack), "c", tmp_path)

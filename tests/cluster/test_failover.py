@@ -9,20 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import kafka, search
+from pipeline import search
 from pipeline.config import Settings
 from pipeline.stack import cluster, kafka_cluster
 from tests.cluster import members
 from tests.cluster.flow import Feeder, StallMeter, report
 from tests.faults.invariants import assert_invariant, check, wait_drained
 from tests.faults.workers import Workers
+from tests.support import stacks
 
 pytestmark = pytest.mark.services
-
-
-def _prepare(settings: Settings) -> None:
-    kafka.ensure_topics(settings)
-    search.ensure_index(search.client(settings), settings)
 
 
 def _wait_for_documents(settings: Settings, timeout_s: float = 120) -> None:
@@ -39,7 +35,7 @@ def test_kill_9_the_leader_of_the_busiest_partitions(
     cluster_stack: Settings, cluster_settings: Settings, tmp_path: Path
 ) -> None:
     settings = cluster_settings
-    _prepare(settings)
+    stacks.prepare(settings)
     workers = Workers(settings, tmp_path / "logs")
     workers.start("normalize", 2)
     workers.start("index")
@@ -84,7 +80,7 @@ def test_kill_9_the_leader_of_the_busiest_partitions(
 
 def test_kill_9_an_elasticsearch_data_node(cluster_stack: Settings, cluster_settings: Settings, tmp_path: Path) -> None:
     settings = cluster_settings
-    _prepare(settings)
+    stacks.prepare(settings)
     workers = Workers(settings, tmp_path / "logs")
     workers.start("normalize")
     workers.start("index")
@@ -130,7 +126,7 @@ def test_kill_9_an_elasticsearch_data_node(cluster_stack: Settings, cluster_sett
 
 def test_rolling_restart_of_every_broker(cluster_stack: Settings, cluster_settings: Settings, tmp_path: Path) -> None:
     settings = cluster_settings
-    _prepare(settings)
+    stacks.prepare(settings)
     workers = Workers(settings, tmp_path / "logs")
     workers.start("normalize")
     workers.start("index")

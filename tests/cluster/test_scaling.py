@@ -16,6 +16,7 @@ from pipeline.config import Settings
 from tests.cluster.flow import Feeder, StallMeter, report, reprocessed
 from tests.faults.invariants import assert_invariant, check, wait_drained
 from tests.faults.workers import Workers
+from tests.support import stacks
 
 pytestmark = pytest.mark.services
 
@@ -42,8 +43,7 @@ def _wait_members(settings: Settings, count: int, timeout_s: float = 180) -> flo
 @pytest.mark.parametrize("strategy", ["cooperative-sticky", "range"])
 def test_two_normalizers_join_and_leave_mid_stream(cluster_settings: Settings, tmp_path: Path, strategy: str) -> None:
     settings = cluster_settings.model_copy(update={"kafka_assignment_strategy": strategy})
-    kafka.ensure_topics(settings)
-    search.ensure_index(search.client(settings), settings)
+    stacks.prepare(settings)
     workers = Workers(settings, tmp_path / "logs")
     workers.start("normalize")
     workers.start("index")

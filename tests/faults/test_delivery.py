@@ -18,13 +18,9 @@ from pipeline.stack import es_node, kafka_broker
 from tests.faults import items
 from tests.faults.invariants import assert_invariant, check, documents, wait_drained
 from tests.faults.workers import Workers
+from tests.support import stacks
 
 pytestmark = pytest.mark.services
-
-
-def _prepare(settings: Settings) -> None:
-    kafka.ensure_topics(settings)
-    search.ensure_index(search.client(settings), settings)
 
 
 def _push(settings: Settings, count: int, **kwargs: int) -> items.Expected:
@@ -37,7 +33,7 @@ def _push(settings: Settings, count: int, **kwargs: int) -> items.Expected:
 
 def test_kill_9_workers_mid_batch_repeatedly(fault_settings: Settings, tmp_path: Path) -> None:
     settings = fault_settings
-    _prepare(settings)
+    stacks.prepare(settings)
     expected = _push(settings, 4000)
     workers = Workers(settings, tmp_path / "logs")
     workers.start("normalize", 2)
@@ -62,7 +58,7 @@ def test_elasticsearch_down_for_30s_while_items_flow(
     fault_stack: Settings, fault_settings: Settings, tmp_path: Path
 ) -> None:
     settings = fault_settings
-    _prepare(settings)
+    stacks.prepare(settings)
     expected = _push(settings, 1500, seed=21)
     workers = Workers(settings, tmp_path / "logs")
     workers.start("normalize")
@@ -101,7 +97,7 @@ def test_elasticsearch_down_for_30s_while_items_flow(
 
 def test_kafka_broker_restart_while_items_flow(fault_stack: Settings, fault_settings: Settings, tmp_path: Path) -> None:
     settings = fault_settings
-    _prepare(settings)
+    stacks.prepare(settings)
     workers = Workers(settings, tmp_path / "logs")
     workers.start("normalize")
     workers.start("index")
@@ -145,7 +141,7 @@ def test_kafka_broker_restart_while_items_flow(fault_stack: Settings, fault_sett
 
 def test_replaying_the_whole_raw_topic_changes_nothing(fault_settings: Settings, tmp_path: Path) -> None:
     settings = fault_settings
-    _prepare(settings)
+    stacks.prepare(settings)
     expected = _push(settings, 1200, seed=31)
     workers = Workers(settings, tmp_path / "logs")
     workers.start("normalize")
