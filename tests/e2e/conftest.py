@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -16,6 +15,7 @@ import pytest
 import yaml
 
 from pipeline.config import Settings
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -95,12 +95,6 @@ class OwnAirflow:
         self.sources.write_text(yaml.safe_dump({"sources": list(entries)}, allow_unicode=True), encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def bundled_sources() -> list[dict[str, object]]:
     """The repo's sources file with paths made absolute (the tests' sources file lives elsewhere)."""
     from pipeline.sources.catalog import load_sources
@@ -123,7 +117,7 @@ def own_airflow(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> It
     settings = stack.model_copy(
         update={
             "state_dir": home / "state",
-            "airflow_port": _free_port(),
+            "airflow_port": free_port(),
             "sources": home / "sources.yaml",
             "dags_folder": REPO / "dags",
             "topic_raw": f"t{run}.news.raw",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,12 +26,13 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
-from pipeline import search
 from pipeline.config import Settings
 from schemas.models import Article
 from tests.conftest import REPO
 from tests.e2e.browser import chromium, screenshot, wait_for
 from tests.support.articles import make_article
+from tests.support.ports import free_port
+from tests.support.stacks import index_articles
 
 pytestmark = pytest.mark.services
 
@@ -110,22 +110,11 @@ ARTICLES = [
 STORY_OUTLETS = {a.title: a.outlet for a in ARTICLES if a.story_id == "zh-zones"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(isolated: Settings) -> Iterator[str]:
     """`newsflow serve` over ARTICLES in the test's alias; its base URL. Stopped (SIGTERM, then kill) after."""
-    es = search.client(isolated)
-    search.ensure_index(es, isolated)
-    written = search.bulk_index(es, ARTICLES, isolated.index_alias)
-    assert (written.ok, written.dead) == (len(ARTICLES), [])
-    es.indices.refresh(index=isolated.index_alias)
-    es.close()
-    port = _free_port()
+    index_articles(isolated, ARTICLES)
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFLOW_")} | isolated.as_env()
     command = [str(REPO / ".venv" / "bin" / "newsflow"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     if not os.access(command[0], os.X_OK):

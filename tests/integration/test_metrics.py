@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,18 +20,13 @@ from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
 from pipeline.sources import jekyll
 from schemas.models import SourceInfo, SourceType
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.services
 
 NEWSFLOW = str(Path(sys.executable).parent / "newsflow")
 SOURCE = SourceInfo(id="metrics-posts", type=SourceType.JEKYLL, outlet="指标报", category="metrics", language="zh")
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _post(n: int) -> bytes:
@@ -112,7 +106,7 @@ def test_workers_count_what_they_consume_produce_fail_and_index(
     kafka.ensure_topics(settings)
     search.ensure_index(search.client(settings), settings)
     raw, articles, dead = settings.topics
-    normalize_port, index_port = _free_port(), _free_port()
+    normalize_port, index_port = free_port(), free_port()
     normalizer = start_worker("normalize", normalize_port)
     indexer = start_worker("index", index_port)
     _push(settings, valid=3)

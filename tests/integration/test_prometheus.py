@@ -29,8 +29,8 @@ from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
 from pipeline.errors import NewsflowError
 from pipeline.sources.catalog import load_sources
-from tests.integration.test_metrics import _free_port
 from tests.support.monitoring import RULES, dashboard, for_prometheus, metric_names, panel_exprs, rule_exprs, tool
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.services
 
@@ -139,7 +139,7 @@ def test_prometheus_scrapes_the_workers_and_the_exporter_and_knows_every_metric_
     finally:
         emitter.close()
 
-    ports = {"normalize": _free_port(), "index": _free_port(), "exporter": _free_port(), "prometheus": _free_port()}
+    ports = {"normalize": free_port(), "index": free_port(), "exporter": free_port(), "prometheus": free_port()}
     processes("normalize", [NEWSFLOW, "worker", "normalize", "--metrics-port", str(ports["normalize"])], env)
     processes("index", [NEWSFLOW, "worker", "index", "--metrics-port", str(ports["index"])], env)
     processes("exporter", [NEWSFLOW, "exporter", "--port", str(ports["exporter"])], env)

@@ -19,12 +19,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline import search
 from pipeline.api.app import create_app
 from pipeline.config import Settings
 from schemas.models import Article
 from tests.conftest import REPO
 from tests.support.articles import make_article
+from tests.support.stacks import index_articles
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
@@ -75,12 +75,7 @@ STORIES = DAY_STORIES + RANKED_STORIES + NAMED_STORIES
 
 @pytest.fixture
 def indexed(isolated: Settings) -> Iterator[Settings]:
-    es = search.client(isolated)
-    search.ensure_index(es, isolated)
-    written = search.bulk_index(es, STORIES, isolated.index_alias)
-    assert (written.ok, written.dead) == (len(STORIES), [])
-    es.indices.refresh(index=isolated.index_alias)
-    es.close()
+    index_articles(isolated, STORIES)
     yield isolated
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pipeline.config import Settings
+from schemas.models import Article
 
 
 def own_stack(base: Settings, state_subdir: str, port_offset: int, **changes: Any) -> Settings:
@@ -79,3 +81,15 @@ def prepare(settings: Settings) -> None:
 
     kafka.ensure_topics(settings)
     search.ensure_index(search.client(settings), settings)
+
+
+def index_articles(settings: Settings, articles: Sequence[Article]) -> None:
+    """`articles` written to the run's alias (its index created first) and searchable; every one accepted."""
+    from pipeline import search
+
+    es = search.client(settings)
+    search.ensure_index(es, settings)
+    written = search.bulk_index(es, articles, settings.index_alias)
+    assert (written.ok, written.dead) == (len(articles), [])
+    es.indices.refresh(index=settings.index_alias)
+    es.close()
