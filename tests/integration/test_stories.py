@@ -16,7 +16,6 @@ from kafka import TopicPartition
 
 from pipeline import kafka, search
 from pipeline.config import Settings
-from pipeline.emit import KafkaEmitter
 from pipeline.sources import jekyll
 from pipeline.stories.grouping import Outcome, StoryGrouping, article_fingerprint
 from pipeline.stories.labels import Labels
@@ -24,6 +23,7 @@ from pipeline.stories.store import StoryStore
 from pipeline.workers.main import run_indexer, run_normalizer
 from schemas.models import Article, RawItem, SourceInfo, SourceType
 from tests.support.articles import make_article
+from tests.support.stacks import push_raw
 
 pytestmark = pytest.mark.services
 
@@ -245,13 +245,7 @@ def _emitted(settings: Settings) -> list[Article]:
 def test_replaying_the_raw_topic_gives_the_same_groups(isolated: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     kafka.ensure_topics(isolated)
     items = _corpus_raw_items()
-    emitter = KafkaEmitter(isolated)
-    try:
-        for item in items:
-            emitter.raw(item)
-        emitter.flush()
-    finally:
-        emitter.close()
+    push_raw(isolated, items)
     first_run = run_normalizer(isolated, until_idle_s=3.0)
     assert first_run.records == len(items)
     first = {a.id: a.story_id for a in _emitted(isolated)}

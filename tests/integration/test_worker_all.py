@@ -12,10 +12,10 @@ import pytest
 
 from pipeline import kafka, search
 from pipeline.config import Settings
-from pipeline.emit import KafkaEmitter
 from pipeline.normalize.ids import fingerprint, id_from_url
 from pipeline.workers.main import run_all
 from schemas.models import RawItem, SourceInfo, SourceType
+from tests.support.stacks import push_raw
 
 pytestmark = pytest.mark.services
 
@@ -40,13 +40,7 @@ def _raw(n: int) -> RawItem:
 
 def _push(settings: Settings, items: list[RawItem]) -> None:
     kafka.ensure_topics(settings)
-    emitter = KafkaEmitter(settings)
-    try:
-        for item in items:
-            emitter.raw(item)
-        emitter.flush()
-    finally:
-        emitter.close()
+    push_raw(settings, items)
 
 
 def test_all_stages_in_one_process_index_every_item_then_stop_when_idle(isolated: Settings) -> None:

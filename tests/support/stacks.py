@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Settings
-from schemas.models import Article
+from schemas.models import Article, RawItem
 
 
 def own_stack(base: Settings, state_subdir: str, port_offset: int, **changes: Any) -> Settings:
@@ -93,3 +93,16 @@ def index_articles(settings: Settings, articles: Sequence[Article]) -> None:
     assert (written.ok, written.dead) == (len(articles), [])
     es.indices.refresh(index=settings.index_alias)
     es.close()
+
+
+def push_raw(settings: Settings, items: Sequence[RawItem]) -> None:
+    """`items` produced to the run's raw topic and flushed, in order."""
+    from pipeline.emit import KafkaEmitter
+
+    emitter = KafkaEmitter(settings)
+    try:
+        for item in items:
+            emitter.raw(item)
+        emitter.flush()
+    finally:
+        emitter.close()
