@@ -146,6 +146,15 @@ def _hourly_commit(repo: Repo, posts: list[bytes], total: int, rng: random.Rando
     repo.commit("mirror: hourly update")
 
 
+def _first_read(settings: Settings, source: SourceConfig, kind: str) -> None:
+    """Poll until the first read of the source is complete (a poll reads a capped share and defers the rest)."""
+    polls = 0
+    report = _poll(settings, source, f"{kind}: first poll #{polls + 1}")
+    while report.deferred:
+        polls += 1
+        report = _poll(settings, source, f"{kind}: first read continued, poll #{polls + 1}")
+
+
 def run(settings: Settings, corpus: Path, count: int) -> None:
     posts = _real_posts(corpus)
     rng = random.Random(1)
@@ -180,11 +189,7 @@ def run(settings: Settings, corpus: Path, count: int) -> None:
         )
         state = scoped.model_copy(update={"state_dir": base / "state"})
 
-        polls = 0
-        report = _poll(state, git_source, f"git: first poll #{polls + 1}")
-        while report.deferred:
-            polls += 1
-            report = _poll(state, git_source, f"git: first read continued, poll #{polls + 1}")
+        _first_read(state, git_source, "git")
         _poll(state, git_source, "git: nothing new")
         _hourly_commit(repo, posts, count, rng)
         _poll(state, git_source, "git: hourly commit (20 new, 5 edited, 200 moved, 2 deleted)")
@@ -195,11 +200,7 @@ def run(settings: Settings, corpus: Path, count: int) -> None:
         repo.commit("mirror: history rewritten")
         _poll(state, git_source, "git: force push (tree compared, 20 new)")
 
-        polls = 0
-        report = _poll(state, folder_source, f"folder: first poll #{polls + 1}")
-        while report.deferred:
-            polls += 1
-            report = _poll(state, folder_source, f"folder: first read continued, poll #{polls + 1}")
+        _first_read(state, folder_source, "folder")
         _poll(state, folder_source, "folder: nothing changed")
         _hourly_commit(repo, posts, count + 2000, rng)
         _poll(state, folder_source, "folder: hourly commit (20 new, 5 edited, 200 moved, 2 deleted)")
