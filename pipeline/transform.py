@@ -108,7 +108,7 @@ def _published(raw: RawItem, language: str, dateline: str | None, notes: list[st
             continue
         parsed = parse_datetime(value, default=zone)
         if parsed is None:
-            notes.append(f"{label} date {value[:60]!r} is not a date I can read: dropped")
+            notes.append(f"{label} date {value[:60]!r} is not a date newsflow can read: dropped")
             continue
         problem = check_plausible(parsed, now=raw.fetched_at)
         if problem:

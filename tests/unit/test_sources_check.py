@@ -64,7 +64,7 @@ def test_check_a_post_folder(configured: Path, capsys: pytest.CaptureFixture[str
     cement = lines["cement.md"]
     assert "2022-03-20 20:21:26+08:00" in cement  # the source's zone (zh: Beijing time), not UTC
     assert "财联社/电报" in cement and "  财联社  " in cement and "600585.SH" in cement
-    assert "published date 'Invalid Date' is not a date I can read: dropped" in lines["undated.md"]
+    assert "published date 'Invalid Date' is not a date newsflow can read: dropped" in lines["undated.md"]
     assert "not valid YAML" in lines["invalid_yaml.md"]
     assert out.splitlines()[-1].startswith("3 items: 2 would be documents (2 distinct ids), 1 dead letters")
     assert not (configured / "state" / "mirror.json").exists()  # a check leaves no polling state
