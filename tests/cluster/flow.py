@@ -10,7 +10,10 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
@@ -19,7 +22,9 @@ from pipeline.config import Settings
 from pipeline.emit import KafkaEmitter
 from pipeline.errors import NewsflowError
 from tests.faults import items
-from tests.faults.invariants import Figures
+from tests.faults.invariants import Figures, wait_drained
+from tests.faults.workers import Workers
+from tests.support import stacks
 
 
 class Feeder:
@@ -138,3 +143,55 @@ def report(scenario: str, figures: Figures, stall_s: float, detail: str) -> str:
         f"duplicated {figures.duplicates}, stale {figures.stale}, dead letters {figures.dead_letter_items} "
         f"({figures.unexpected_dead} unexpected), longest stall {stall_s:.1f}s; {detail}"
     )
+
+
+@dataclass
+class Flow:
+    """What a scenario in `flowing` works with, and what it left: the items produced (`expected`), the
+    workers alive once drained and their exit codes."""
+
+    settings: Settings
+    workers: Workers
+    feeder: Feeder
+    meter: StallMeter
+    expected: items.Expected | None = None
+    alive: dict[str, int] = field(default_factory=dict)
+    codes: dict[str, list[int | None]] = field(default_factory=dict)
+
+
+def _wait_for_documents(settings: Settings, timeout_s: float = 120) -> None:
+    es = search.client(settings)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if es.count(index=settings.index_alias)["count"] > 0:
+                return
+            time.sleep(0.25)
+        raise AssertionError("no document was indexed")
+    finally:
+        es.close()
+
+
+@contextmanager
+def flowing(settings: Settings, log_dir: Path, *, seed: int, normalizers: int = 1) -> Iterator[Flow]:
+    """Topics and index prepared, `normalizers` normalize workers and one index worker started, items fed and
+    documents counted; the body runs once the first document is indexed. After it: the feeder stops, the
+    pipeline drains, the workers still alive are counted, and every worker is stopped (also on failure)."""
+    stacks.prepare(settings)
+    workers = Workers(settings, log_dir)
+    workers.start("normalize", normalizers)
+    workers.start("index")
+    feeder = Feeder(settings, seed=seed).start()
+    meter = StallMeter(settings).start()
+    flow = Flow(settings, workers, feeder, meter)
+    try:
+        _wait_for_documents(settings)
+        yield flow
+        flow.expected = feeder.stop()
+        wait_drained(settings)
+        meter.stop()
+        flow.alive = workers.alive()
+    finally:
+        feeder.stop()
+        meter.stop()
+        flow.codes = workers.stop()

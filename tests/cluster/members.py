@@ -52,7 +52,8 @@ def restart_broker(stack: Settings, broker: Broker) -> float:
 def busiest_es_node(stack: Settings, client: Settings) -> tuple[EsMember, int, bool]:
     """The node holding most primary shards of the test's index, how many, and whether it is the master."""
     es = search.client(client)
-    shards = es.cat.shards(index=client.index_alias, format="json", h="prirep,state,node").body
+    answer = es.cat.shards(index=client.index_alias, format="json", h="prirep,state,node")
+    shards: list[dict[str, str]] = answer.body  # type: ignore[assignment]  # a JSON list with format=json
     primaries = Counter(s["node"] for s in shards if s["prirep"] == "p" and s["state"] == "STARTED")
     name, count = primaries.most_common(1)[0]
     member = next(m for m in cluster.es_members(stack) if m.node_name == name)

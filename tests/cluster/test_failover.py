@@ -13,36 +13,24 @@ from pipeline import search
 from pipeline.config import Settings
 from pipeline.stack import cluster, kafka_cluster
 from tests.cluster import members
-from tests.cluster.flow import Feeder, StallMeter, report
-from tests.faults.invariants import assert_invariant, check, wait_drained
-from tests.faults.workers import Workers
-from tests.support import stacks
+from tests.cluster.flow import Flow, flowing, report
+from tests.faults.invariants import Figures, assert_invariant, check
+from tests.faults.items import Expected
 
 pytestmark = pytest.mark.services
 
 
-def _wait_for_documents(settings: Settings, timeout_s: float = 120) -> None:
-    es = search.client(settings)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if es.count(index=settings.index_alias)["count"] > 0:
-            return
-        time.sleep(0.25)
-    raise AssertionError("no document was indexed")
+def _checked(flow: Flow) -> tuple[Figures, Expected]:
+    """The index's figures against the items the flow produced."""
+    assert flow.expected is not None
+    return check(flow.settings, search.client(flow.settings), flow.expected), flow.expected
 
 
 def test_kill_9_the_leader_of_the_busiest_partitions(
     cluster_stack: Settings, cluster_settings: Settings, tmp_path: Path
 ) -> None:
     settings = cluster_settings
-    stacks.prepare(settings)
-    workers = Workers(settings, tmp_path / "logs")
-    workers.start("normalize", 2)
-    workers.start("index")
-    feeder = Feeder(settings, seed=100).start()
-    meter = StallMeter(settings).start()
-    try:
-        _wait_for_documents(settings)
+    with flowing(settings, tmp_path / "logs", seed=100, normalizers=2) as flow:
         time.sleep(4)
         broker, share = members.busiest_leader(cluster_stack, settings)
         controller = kafka_cluster.describe(settings, []).controller == broker.node_id
@@ -52,15 +40,7 @@ def test_kill_9_the_leader_of_the_busiest_partitions(
         dead_for = time.monotonic() - killed_at
         back_in = members.restart_broker(cluster_stack, broker)
         time.sleep(3)
-        expected = feeder.stop()
-        wait_drained(settings)
-        meter.stop()
-        alive = workers.alive()
-    finally:
-        feeder.stop()
-        meter.stop()
-        codes = workers.stop()
-    figures = check(settings, search.client(settings), expected)
+    (figures, expected), meter = _checked(flow), flow.meter
     print(
         "\n"
         + report(
@@ -70,24 +50,17 @@ def test_kill_9_the_leader_of_the_busiest_partitions(
             f"broker {broker.node_id} (led {share:.0%} of the messages{', active controller' if controller else ''}) "
             f"killed, first document after the kill {meter.first_after(killed_at) or 0:.1f}s later, stall around the "
             f"kill {meter.longest_stall(killed_at - 2, killed_at + dead_for):.1f}s, down {dead_for:.0f}s, back in "
-            f"sync {back_in:.0f}s after restart; feeder batches produced again {feeder.refused}",
+            f"sync {back_in:.0f}s after restart; feeder batches produced again {flow.feeder.refused}",
         )
     )
-    assert alive == {"normalize": 2, "index": 1}, "a worker died"
-    assert codes == {"normalize": [0, 0], "index": [0]}
+    assert flow.alive == {"normalize": 2, "index": 1}, "a worker died"
+    assert flow.codes == {"normalize": [0, 0], "index": [0]}
     assert_invariant(figures, expected)
 
 
 def test_kill_9_an_elasticsearch_data_node(cluster_stack: Settings, cluster_settings: Settings, tmp_path: Path) -> None:
     settings = cluster_settings
-    stacks.prepare(settings)
-    workers = Workers(settings, tmp_path / "logs")
-    workers.start("normalize")
-    workers.start("index")
-    feeder = Feeder(settings, seed=200).start()
-    meter = StallMeter(settings).start()
-    try:
-        _wait_for_documents(settings)
+    with flowing(settings, tmp_path / "logs", seed=200) as flow:
         time.sleep(4)
         node, primaries, master = members.busiest_es_node(cluster_stack, settings)
         members.kill9(node.process())
@@ -96,16 +69,8 @@ def test_kill_9_an_elasticsearch_data_node(cluster_stack: Settings, cluster_sett
         dead_for = time.monotonic() - killed_at
         back_in = members.restart_es_node(cluster_stack, node)
         time.sleep(3)
-        expected = feeder.stop()
-        wait_drained(settings)
-        meter.stop()
-        alive = workers.alive()
-    finally:
-        feeder.stop()
-        meter.stop()
-        codes = workers.stop()
-    figures = check(settings, search.client(settings), expected)
-    retries = workers.log_text().count("transient failure")
+    (figures, expected), meter = _checked(flow), flow.meter
+    retries = flow.workers.log_text().count("transient failure")
     print(
         "\n"
         + report(
@@ -119,22 +84,15 @@ def test_kill_9_an_elasticsearch_data_node(cluster_stack: Settings, cluster_sett
             f"{back_in:.0f}s after restart; indexer batch retries {retries}",
         )
     )
-    assert alive == {"normalize": 1, "index": 1}, "a worker died"
-    assert codes == {"normalize": [0], "index": [0]}
+    assert flow.alive == {"normalize": 1, "index": 1}, "a worker died"
+    assert flow.codes == {"normalize": [0], "index": [0]}
     assert_invariant(figures, expected)
 
 
 def test_rolling_restart_of_every_broker(cluster_stack: Settings, cluster_settings: Settings, tmp_path: Path) -> None:
     settings = cluster_settings
-    stacks.prepare(settings)
-    workers = Workers(settings, tmp_path / "logs")
-    workers.start("normalize")
-    workers.start("index")
-    feeder = Feeder(settings, seed=300).start()
-    meter = StallMeter(settings).start()
     took: list[float] = []
-    try:
-        _wait_for_documents(settings)
+    with flowing(settings, tmp_path / "logs", seed=300) as flow:
         time.sleep(2)
         for broker in cluster.brokers(cluster_stack):
             started = time.monotonic()
@@ -142,15 +100,7 @@ def test_rolling_restart_of_every_broker(cluster_stack: Settings, cluster_settin
             members.restart_broker(cluster_stack, broker)
             took.append(time.monotonic() - started)
         time.sleep(3)
-        expected = feeder.stop()
-        wait_drained(settings)
-        meter.stop()
-        alive = workers.alive()
-    finally:
-        feeder.stop()
-        meter.stop()
-        codes = workers.stop()
-    figures = check(settings, search.client(settings), expected)
+    (figures, expected), meter = _checked(flow), flow.meter
     print(
         "\n"
         + report(
@@ -158,9 +108,9 @@ def test_rolling_restart_of_every_broker(cluster_stack: Settings, cluster_settin
             figures,
             meter.longest_stall(),
             f"{len(took)} brokers restarted one after another, each back in sync after "
-            f"{', '.join(f'{t:.0f}s' for t in took)}; feeder batches produced again {feeder.refused}",
+            f"{', '.join(f'{t:.0f}s' for t in took)}; feeder batches produced again {flow.feeder.refused}",
         )
     )
-    assert alive == {"normalize": 1, "index": 1}, "a worker died"
-    assert codes == {"normalize": [0], "index": [0]}
+    assert flow.alive == {"normalize": 1, "index": 1}, "a worker died"
+    assert flow.codes == {"normalize": [0], "index": [0]}
     assert_invariant(figures, expected)

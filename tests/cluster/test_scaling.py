@@ -13,10 +13,8 @@ from kafka.errors import KafkaError
 
 from pipeline import kafka, search
 from pipeline.config import Settings
-from tests.cluster.flow import Feeder, StallMeter, report, reprocessed
-from tests.faults.invariants import assert_invariant, check, wait_drained
-from tests.faults.workers import Workers
-from tests.support import stacks
+from tests.cluster.flow import flowing, report, reprocessed
+from tests.faults.invariants import assert_invariant, check
 
 pytestmark = pytest.mark.services
 
@@ -43,35 +41,20 @@ def _wait_members(settings: Settings, count: int, timeout_s: float = 180) -> flo
 @pytest.mark.parametrize("strategy", ["cooperative-sticky", "range"])
 def test_two_normalizers_join_and_leave_mid_stream(cluster_settings: Settings, tmp_path: Path, strategy: str) -> None:
     settings = cluster_settings.model_copy(update={"kafka_assignment_strategy": strategy})
-    stacks.prepare(settings)
-    workers = Workers(settings, tmp_path / "logs")
-    workers.start("normalize")
-    workers.start("index")
-    feeder = Feeder(settings, seed=400).start()
-    meter = StallMeter(settings).start()
-    es = search.client(settings)
-    try:
+    with flowing(settings, tmp_path / "logs", seed=400) as flow:
         _wait_members(settings, 1)
-        while es.count(index=settings.index_alias)["count"] == 0:
-            time.sleep(0.25)
         time.sleep(3)
         out_at = time.monotonic()
-        workers.start("normalize", 2)  # a new process takes a few seconds to import and connect
+        flow.workers.start("normalize", 2)  # a new process takes a few seconds to import and connect
         joined_in = _wait_members(settings, 3)
         time.sleep(8)
         in_at = time.monotonic()
-        retired = workers.retire("normalize", 2)
+        retired = flow.workers.retire("normalize", 2)
         left_in = _wait_members(settings, 1)
         time.sleep(5)
-        expected = feeder.stop()
-        wait_drained(settings)
-        meter.stop()
-        alive = workers.alive()
-    finally:
-        feeder.stop()
-        meter.stop()
-        codes = workers.stop()
-    figures = check(settings, es, expected)
+    expected, meter = flow.expected, flow.meter
+    assert expected is not None
+    figures = check(settings, search.client(settings), expected)
     again = reprocessed(settings, expected)
     handled = [path.read_text().count("normalize: ") for path in sorted((tmp_path / "logs").glob("normalize-*.log"))]
     print(
@@ -83,11 +66,11 @@ def test_two_normalizers_join_and_leave_mid_stream(cluster_settings: Settings, t
             f"2 normalizers joined (group of 3 after {joined_in:.1f}s; stall around it "
             f"{meter.longest_stall(out_at, in_at):.1f}s) and left (group of 1 after {left_in:.1f}s; stall around it "
             f"{meter.longest_stall(in_at, in_at + left_in + 5):.1f}s); raw records normalized twice {again}; "
-            f"batches per normalizer {handled}; feeder batches produced again {feeder.refused}",
+            f"batches per normalizer {handled}; feeder batches produced again {flow.feeder.refused}",
         )
     )
     assert retired == [0, 0], "a leaving normalizer did not stop cleanly"
-    assert alive == {"normalize": 1, "index": 1}
-    assert codes == {"normalize": [0], "index": [0]}
+    assert flow.alive == {"normalize": 1, "index": 1}
+    assert flow.codes == {"normalize": [0], "index": [0]}
     assert all(batches > 0 for batches in handled), "a normalizer that joined never got a partition"
     assert_invariant(figures, expected)
