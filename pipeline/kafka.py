@@ -231,29 +231,29 @@ def ensure_topics(settings: Settings, names: Sequence[str] | None = None) -> lis
     """Create our topics if missing (partitions, replication and min.insync.replicas from settings); return
     those created. Topics that exist keep their layout."""
     wanted = list(names or settings.topics)
+    created: list[str] = []
     with admin(settings) as client:
         existing = set(client.list_topics())
-        missing = [n for n in wanted if n not in existing]
-        if missing:
-            topics = [
-                NewTopic(
-                    n,
-                    settings.topic_partitions,
-                    settings.topic_replication,
-                    topic_configs={
-                        "max.message.bytes": str(MAX_MESSAGE_BYTES),
-                        "min.insync.replicas": str(min_insync_replicas(settings)),
-                    },
-                )
-                for n in missing
-            ]
+        for name in (n for n in wanted if n not in existing):
+            topic = NewTopic(
+                name,
+                settings.topic_partitions,
+                settings.topic_replication,
+                topic_configs={
+                    "max.message.bytes": str(MAX_MESSAGE_BYTES),
+                    "min.insync.replicas": str(min_insync_replicas(settings)),
+                },
+            )
+            # One request per topic, so a topic that exists after all (another process made it, or the
+            # broker's metadata answer lagged behind a creation) is told apart from one created here.
             try:
-                client.create_topics(topics, timeout_ms=10_000)
+                client.create_topics([topic], timeout_ms=10_000)
             except TopicAlreadyExistsError:
-                pass
+                continue
             except KafkaError as exc:
-                raise RetryableError(f"cannot create topics {missing}: {exc}") from exc
-    return missing
+                raise RetryableError(f"cannot create topic {name}: {exc}") from exc
+            created.append(name)
+    return created
 
 
 def ping(settings: Settings, timeout_ms: int = 3_000) -> bool:

@@ -457,10 +457,13 @@ class StoryStore:
         found = self.stories([story_id])
         return found[story_id][0] if story_id in found else None
 
-    def prune(self, before: datetime) -> int:
+    def prune(self, before: datetime, page: int = 1000) -> int:
         """Delete the records (and batches' checked marks) written before `before` of articles published before
         it too: past the window no new copy can match them. Returns how many were deleted; none when the records
-        index does not exist yet. A replay of raw items this old groups them anew (their records are gone)."""
+        index does not exist yet. A replay of raw items this old groups them anew (their records are gone).
+
+        After a refresh (records are written unrefreshed), pages of ids are searched and deleted with a refreshed
+        `bulk` until none is left (`_delete_by_query` belongs to a module the local node does not ship)."""
         if not self.es.indices.exists(index=self.records_index):
             return 0
         query = {
@@ -469,12 +472,24 @@ class StoryStore:
                 "must_not": [{"range": {"at": {"gte": _ms(before)}}}],
             }
         }
-        body = self._call(
-            "pruning story records",
-            self.es.delete_by_query,
-            index=self.records_index,
-            query=query,
-            conflicts="proceed",
-            refresh=True,
-        )
-        return int(body.get("deleted", 0))
+        self._call("refreshing story records", self.es.indices.refresh, index=self.records_index)
+        deleted = 0
+        while True:
+            found = self._call(
+                "finding old story records",
+                self.es.search,
+                index=self.records_index,
+                query=query,
+                size=page,
+                source=False,
+                track_total_hits=False,
+            )
+            ids = [hit["_id"] for hit in found["hits"]["hits"]]
+            if not ids:
+                return deleted
+            operations = [{"delete": {"_index": self.records_index, "_id": doc_id}} for doc_id in ids]
+            body = self._call("pruning story records", self.es.bulk, operations=operations, refresh=True)
+            gone = sum(1 for item in body["items"] if item["delete"].get("status") == 200)
+            if gone == 0:  # nothing of this page could be deleted: stop rather than loop
+                raise RetryableError(f"story grouping: no record of {len(ids)} could be pruned: {body['items'][0]}")
+            deleted += gone
