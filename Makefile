@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib pipeline schemas > /dev/null || true
 	@touch $(STAMP)
 
-# The native keyword step: built in native/target (about 1.5 minutes from scratch on 2 cores), installed into the
+# The native keyword step: built in native/target (1-2 minutes from scratch on 2 cores), installed into the
 # venv. If it cannot be built, newsflow runs the Python step (same keywords, slower) and the next `make install`
 # tries again; `make test` then fails (tests/unit/test_native_keywords.py) rather than test the Python path only.
 $(NATIVE_STAMP): $(STAMP) native/Cargo.toml native/Cargo.lock native/pyproject.toml native/newsflow_native.pyi $(wildcard native/src/*.rs)
