@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NATIVE_STAMP := $(VENV)/.native-installed
+# The native keyword step (native/, Rust) needs cargo: rustup puts it in ~/.cargo/bin.
+CARGO_BIN ?= $(HOME)/.cargo/bin
 
 .PHONY: install demo test lint unit stack-up stack-up-cluster stack-down stack-status clean browser prometheus
 
-install: $(STAMP)
+install: $(STAMP) $(NATIVE_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +19,14 @@ $(STAMP): pyproject.toml
 	@# compiles its imports again: 2.2 s of CPU per index worker instead of 0.8).
 	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib pipeline schemas > /dev/null || true
 	@touch $(STAMP)
+
+# The native keyword step: built in native/target (1-2 minutes from scratch on 2 cores), installed into the
+# venv. If it cannot be built, newsflow runs the Python step (same keywords, slower) and the next `make install`
+# tries again; `make test` then fails (tests/unit/test_native_keywords.py) rather than test the Python path only.
+$(NATIVE_STAMP): $(STAMP) native/Cargo.toml native/Cargo.lock native/pyproject.toml native/newsflow_native.pyi $(wildcard native/src/*.rs)
+	@if PATH="$(CARGO_BIN):$$PATH" $(BIN)/pip install --quiet ./native; then touch $(NATIVE_STAMP); else \
+		echo "*** newsflow: the native keyword step (native/) did not build: is cargo (Rust) installed?" >&2; \
+		echo "*** newsflow: going on with the Python keyword step; make test will fail until it builds." >&2; fi
 
 demo: install
 	$(BIN)/newsflow demo

@@ -12,6 +12,9 @@ Keywords are extracted:
   a phrase's IDF is the higher of its words' (unless the table knows the phrase).
   Words are ranked by TF-IDF with jieba's bundled IDF table (words it does not know get the
   table's median IDF, as jieba does).
+  Where the native extension `newsflow_native` (native/, Rust) is installed, it does this whole step,
+  segmentation included, with exactly the same result (tests/unit/test_native_keywords.py);
+  `python_chinese_keywords` stays the reference and the path without it.
 - Japanese and Korean: frequency of the terms `normalize.cjk_terms` finds (kanji and katakana runs;
   Hangul words without their particle), a term left out when a longer one holding it is as frequent.
 - Other languages: word frequency over lowercase word tokens minus an English stopword list.
@@ -32,6 +35,14 @@ from pathlib import Path
 
 import rjieba
 
+try:
+    import newsflow_native
+except ImportError:  # not built here (no Rust toolchain, the Docker image): the Python step
+    NATIVE_BUILT = False
+else:
+    NATIVE_BUILT = True
+
+from pipeline.normalize import char_classes
 from pipeline.normalize.cjk_terms import japanese_terms, korean_terms
 from pipeline.normalize.stopwords import CHINESE, ENGLISH
 from pipeline.normalize.text import clean_inline
@@ -78,12 +89,18 @@ TERMS_FILE = Path(__file__).parent / "normalize" / "zh_terms.txt"
 
 
 @cache
+def terms() -> tuple[str, ...]:
+    """The terms of `TERMS_FILE`, in order."""
+    lines = TERMS_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(term for line in lines if (term := line.split("#", 1)[0].strip()))
+
+
+@cache
 def segmenter_terms() -> tuple[str, ...]:
     """Teach the segmenter the terms of `TERMS_FILE` it does not know (once); the terms added."""
     added: list[str] = []
-    for line in TERMS_FILE.read_text(encoding="utf-8").splitlines():
-        term = line.split("#", 1)[0].strip()
-        if term and not rjieba.has_word(term):
+    for term in terms():
+        if not rjieba.has_word(term):
             rjieba.add_word(term, None, None)
             added.append(term)
     return tuple(added)
@@ -161,7 +178,8 @@ def segment(text: str) -> list[str]:
     return tokens
 
 
-def chinese_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
+def python_chinese_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
+    """The keyword step in Python (the reference; `chinese_keywords` where the native step is not installed)."""
     counts = Counter(segment(text))
     if len(_WEIGHTS) > _WEIGHTS_MAX:
         _WEIGHTS.clear()
@@ -205,6 +223,39 @@ def _without_fragments(words: list[str]) -> list[str]:
     """
     joined = "\0".join(words)
     return [w for w in words if joined.count(w) == 1]
+
+
+@cache
+def native_step() -> newsflow_native.Keywords:
+    """The native keyword step, given everything it must agree on with the Python step (once: about 0.3 s)."""
+    if not NATIVE_BUILT:
+        raise RuntimeError("the native keyword step (newsflow_native, built from native/) is not installed")
+    table, median = idf_table()
+    return newsflow_native.Keywords(
+        terms=list(terms()),
+        idf=table,
+        median=median,
+        chinese=CHINESE,
+        english=ENGLISH,
+        letters=char_classes.pattern_ranges(_LETTER),
+        digits=char_classes.digit_ranges(),
+        ascii_lower=char_classes.ascii_lowercase_of_others(),
+        phrase_min_count=PHRASE_MIN_COUNT,
+        phrase_min_share=PHRASE_MIN_SHARE,
+        phrase_max_chars=PHRASE_MAX_CHARS,
+        phrase_candidates=PHRASE_CANDIDATES,
+        spare=KEYWORD_SPARE,
+    )
+
+
+def native_chinese_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
+    """The keyword step of `python_chinese_keywords`, segmentation included, in Rust: the same list."""
+    return native_step().chinese_keywords(text, limit)
+
+
+# The step the pipeline uses, chosen once: the native one where it is installed.
+KEYWORD_STEP = "native" if NATIVE_BUILT else "python"
+chinese_keywords = native_chinese_keywords if NATIVE_BUILT else python_chinese_keywords
 
 
 def word_keywords(text: str, limit: int = KEYWORD_LIMIT) -> list[str]:
