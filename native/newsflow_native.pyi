@@ -5,8 +5,7 @@ class Keywords:
         self,
         *,
         terms: list[str],
-        idf: dict[str, float],
-        median: float,
+        idf_path: str,
         chinese: frozenset[str] | set[str],
         english: frozenset[str] | set[str],
         letters: list[tuple[int, int]],
@@ -20,5 +19,7 @@ class Keywords:
     ) -> None: ...
     @property
     def terms_added(self) -> list[str]: ...
+    @property
+    def idf_summary(self) -> tuple[int, float]: ...
     def segment(self, text: str) -> list[str]: ...
     def chinese_keywords(self, text: str, limit: int) -> list[str]: ...

@@ -33,8 +33,6 @@ from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 
-import rjieba
-
 try:
     import newsflow_native
 except ImportError:  # not built here (no Rust toolchain, the Docker image): the Python step
@@ -98,6 +96,8 @@ def terms() -> tuple[str, ...]:
 @cache
 def segmenter_terms() -> tuple[str, ...]:
     """Teach the segmenter the terms of `TERMS_FILE` it does not know (once); the terms added."""
+    import rjieba  # loaded where the Python step or query segmentation runs: its dictionary is 32 MB
+
     added: list[str] = []
     for term in terms():
         if not rjieba.has_word(term):
@@ -107,14 +107,20 @@ def segmenter_terms() -> tuple[str, ...]:
 
 
 @cache
-def idf_table() -> tuple[dict[str, float], float]:
-    """jieba's IDF table (word -> idf) and its median, read once from the jieba package."""
+def idf_path() -> Path:
+    """jieba's IDF table, in the jieba package (found without importing it)."""
     spec = importlib.util.find_spec("jieba")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the jieba package (which ships the IDF table) is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "analyse" / "idf.txt"
+    return Path(next(iter(spec.submodule_search_locations))) / "analyse" / "idf.txt"
+
+
+@cache
+def idf_table() -> tuple[dict[str, float], float]:
+    """jieba's IDF table (word -> idf) and its median, read once (the Python step's; the native step reads the
+    same file itself, so a process holds it once)."""
     table: dict[str, float] = {}
-    with path.open(encoding="utf-8") as handle:
+    with idf_path().open(encoding="utf-8") as handle:
         for line in handle:
             word, _, value = line.rstrip("\n").partition(" ")
             if word and value:
@@ -174,6 +180,8 @@ def segment(text: str) -> list[str]:
     """Chinese text cut into words by the segmenter (taught the terms of `TERMS_FILE`); spaces and
     punctuation come back as tokens of their own."""
     segmenter_terms()
+    import rjieba
+
     tokens: list[str] = rjieba.cut(text)
     return tokens
 
@@ -230,11 +238,9 @@ def native_step() -> newsflow_native.Keywords:
     """The native keyword step, given everything it must agree on with the Python step (once: about 0.3 s)."""
     if not NATIVE_BUILT:
         raise RuntimeError("the native keyword step (newsflow_native, built from native/) is not installed")
-    table, median = idf_table()
     return newsflow_native.Keywords(
         terms=list(terms()),
-        idf=table,
-        median=median,
+        idf_path=str(idf_path()),
         chinese=CHINESE,
         english=ENGLISH,
         letters=char_classes.pattern_ranges(_LETTER),

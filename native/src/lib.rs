@@ -3,7 +3,7 @@
 //! Segmentation is jieba-rs, the release rjieba is built on, with the same bundled dictionary and the
 //! same terms added in the same order, so it cuts every text as rjieba does. Everything the keyword step
 //! reads from Python's world is handed over once by `pipeline.tagging` when it builds a `Keywords`: the
-//! IDF table and its median, the stopword sets, the tuning constants and the two character classes whose
+//! IDF table's path (read here, as Python reads it), the stopword sets, the tuning constants and the two character classes whose
 //! definition belongs to Python's Unicode database (a letter of `re`'s `[^\W\d_]`, and `str.isdigit`),
 //! plus the characters outside ASCII whose `str.lower()` is ASCII. The arithmetic and the orderings are
 //! those of the Python code, step by step: f64 products in the same order, stable sorts, first-occurrence
@@ -11,6 +11,7 @@
 
 use std::collections::HashMap as StdHashMap;
 use std::collections::HashSet as StdHashSet;
+use std::path::{Path, PathBuf};
 
 use memchr::memmem;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -51,6 +52,36 @@ impl CharSet {
 #[inline]
 fn is_han(c: char) -> bool {
     matches!(c, '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{f900}'..='\u{faff}')
+}
+
+/// jieba's IDF table (`word idf` per line) and the median of its values, read as
+/// `pipeline.tagging.idf_table` reads it: a line split at its first space, both parts non-empty, the value
+/// a float, a word seen again taking the later value; the median of an even count is the mean of the two
+/// middle values. Read here rather than handed over as a dict, so a process never holds the table twice
+/// (Python's dict of it is 40 MB).
+fn read_idf(path: &Path) -> PyResult<(HashMap<String, f64>, f64)> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| PyValueError::new_err(format!("cannot read the IDF table {}: {e}", path.display())))?;
+    let mut table: HashMap<String, f64> = HashMap::default();
+    for line in text.lines() {
+        let (word, value) = line.split_once(' ').unwrap_or((line, ""));
+        if word.is_empty() || value.is_empty() {
+            continue;
+        }
+        let idf: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| PyValueError::new_err(format!("the IDF table has a bad value: {line:?}")))?;
+        table.insert(word.to_owned(), idf);
+    }
+    if table.is_empty() {
+        return Err(PyValueError::new_err(format!("the IDF table {} is empty", path.display())));
+    }
+    let mut values: Vec<f64> = table.values().copied().collect();
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
+    Ok((table, median))
 }
 
 /// The keyword step, built once per process from what Python hands over.
@@ -271,14 +302,13 @@ impl Keywords {
     /// characters outside ASCII whose lowercase is ASCII; `terms` are added to the segmenter's dictionary
     /// in order, each only when it is not already known (as `pipeline.tagging.segmenter_terms` does).
     #[new]
-    #[pyo3(signature = (*, terms, idf, median, chinese, english, letters, digits, ascii_lower,
+    #[pyo3(signature = (*, terms, idf_path, chinese, english, letters, digits, ascii_lower,
         phrase_min_count, phrase_min_share, phrase_max_chars, phrase_candidates, spare))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         terms: Vec<String>,
-        idf: StdHashMap<String, f64>,
-        median: f64,
+        idf_path: PathBuf,
         chinese: StdHashSet<String>,
         english: StdHashSet<String>,
         letters: Vec<(u32, u32)>,
@@ -296,6 +326,7 @@ impl Keywords {
         if !ascii_lower.values().all(|w| w.is_ascii()) {
             return Err(PyValueError::new_err("ascii_lower must map to ASCII"));
         }
+        let (idf, median) = read_idf(&idf_path)?;
         let letters = CharSet::from_ranges(&letters)?;
         let digits = CharSet::from_ranges(&digits)?;
         let (jieba, terms_added) = py.detach(move || {
@@ -311,7 +342,7 @@ impl Keywords {
         });
         Ok(Self {
             jieba,
-            idf: idf.into_iter().collect(),
+            idf,
             median,
             chinese: chinese.into_iter().collect(),
             english: english.into_iter().collect(),
@@ -325,6 +356,12 @@ impl Keywords {
             spare,
             terms_added,
         })
+    }
+
+    /// How many words the IDF table holds, and its median (to check them against Python's reading).
+    #[getter]
+    fn idf_summary(&self) -> (usize, f64) {
+        (self.idf.len(), self.median)
     }
 
     /// The terms the segmenter did not know and was taught, in order.

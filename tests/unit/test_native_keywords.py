@@ -10,6 +10,8 @@ strings and random ones built to hit the rules (stopwords in any case, digits fi
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import ModuleType
@@ -68,6 +70,22 @@ def test_the_native_segmenter_learns_the_same_terms() -> None:
     _native()
     assert tagging.native_step().terms_added == list(tagging.segmenter_terms())
     assert tagging.native_step().terms_added  # zh_terms.txt teaches it something
+
+
+def test_the_native_step_reads_the_same_idf_table() -> None:
+    _native()
+    table, median = tagging.idf_table()
+    assert tagging.native_step().idf_summary == (len(table), median)
+
+
+def test_a_process_on_the_native_step_never_loads_the_python_segmenter() -> None:
+    _native()
+    code = (
+        "import sys; from pipeline import tagging; tagging.chinese_keywords('央行宣布下调存款准备金率' * 5);"
+        "print(tagging.KEYWORD_STEP, 'rjieba' in sys.modules, tagging.idf_table.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["native", "False", "0"]  # neither rjieba's dictionary nor Python's IDF dict in memory
 
 
 def test_bench_corpora() -> None:
