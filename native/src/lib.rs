@@ -1,4 +1,5 @@
-//! The Chinese keyword step of newsflow's normalizer (`pipeline.tagging.chinese_keywords`) in Rust.
+//! The Chinese keyword step of newsflow's normalizer (`pipeline.tagging.chinese_keywords`) in Rust, and the
+//! shingle hashes and sketches of story fingerprints (`sketch.rs`, for `pipeline.stories.sketch`).
 //!
 //! Segmentation is jieba-rs, the release rjieba is built on, with the same bundled dictionary and the
 //! same terms added in the same order, so it cuts every text as rjieba does. Everything the keyword step
@@ -17,6 +18,8 @@ use memchr::memmem;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use jieba_rs::Jieba;
+
+mod sketch;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -384,5 +387,6 @@ impl Keywords {
 #[pymodule]
 fn newsflow_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Keywords>()?;
+    m.add_class::<sketch::Sketcher>()?;
     Ok(())
 }
