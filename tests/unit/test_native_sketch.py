@@ -11,6 +11,8 @@ characters beyond the BMP, mixed scripts, and random texts built to hit the rule
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime
 from types import ModuleType
 
@@ -211,3 +213,17 @@ def test_surrogates_are_refused_alike() -> None:
     for step in (sketch.numpy_sketch, sketch.native_sketch):
         with pytest.raises(UnicodeEncodeError):
             step("中国\ud800经济", None)
+
+
+def test_without_the_module_the_numpy_path_runs() -> None:
+    code = (
+        "import sys; sys.modules['newsflow_native'] = None\n"  # import fails, as where it was never built
+        "from datetime import UTC, datetime\n"
+        "from pipeline.stories import sketch\n"
+        "f = sketch.fingerprint('a', '央行降准', '央行宣布下调存款准备金率' * 3, datetime.now(UTC), cjk=None)\n"
+        "print(sketch.SKETCH_STEP, sketch.sketch_text is sketch.numpy_sketch, f.size, len(f.bands))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    _native()
+    expected = sketch.native_sketch("央行降准\n" + "央行宣布下调存款准备金率" * 3, None)
+    assert out == ["numpy", "True", str(expected[0]), str(sketch.BANDS)]
