@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from pipeline.errors import RetryableError
 from pipeline.stories import sketch
-from pipeline.stories.assign import Decision, Record, candidates_among, first_pass, recheck
+from pipeline.stories.assign import CANDIDATES, Decision, Record, candidates_among, first_pass, recheck
 from pipeline.stories.sketch import Fingerprint
 from pipeline.stories.store import MAX_MEMBERS, Created, StoryStore
 from schemas.models import Article
@@ -35,6 +35,7 @@ class Store(Protocol):  # what grouping needs of `StoryStore` (the real one, aga
         written_since: datetime | None = None,
         not_writer: str | None = None,
     ) -> dict[str, list[Record]]: ...
+    def pool(self, fingerprints: Sequence[Fingerprint], window: timedelta) -> list[Record] | None: ...
     def create(
         self,
         decided: Sequence[tuple[Fingerprint, str]],
@@ -109,7 +110,7 @@ class StoryGrouping:
         batch = list(fps.values())
         known = self.store.records(fps)
         new = [fp for fp in batch if fp.article_id not in known]
-        candidates = self.store.candidates(new, self.window)
+        candidates = self._candidates(new)
         decisions = first_pass(batch, known, candidates, self.window)
         created = self.store.create(
             [(fp, decisions[fp.article_id].story_id) for fp in new], self.clock(), self.writer, batch_token
@@ -121,6 +122,16 @@ class StoryGrouping:
         moved = self._recheck(batch, decisions, records, started, batch_token)
         self._update_stories(fps, decisions, records)
         return Outcome(decisions, fps, moved)
+
+    def _candidates(self, new: Sequence[Fingerprint]) -> Mapping[str, Sequence[Record]]:
+        """Per new article, the stored records to verify: from one search for the whole batch, ranked here;
+        from a scored query per article when that search finds too many."""
+        if not new:
+            return {}
+        pool = self.store.pool(new, self.window)
+        if pool is None:
+            return self.store.candidates(new, self.window)
+        return candidates_among(new, pool, self.window, limit=CANDIDATES)
 
     def _recheck(
         self,

@@ -8,9 +8,11 @@ Two indices beside the article alias (`Settings.story_records_index`, `Settings.
   Read-modify-write with optimistic concurrency (`if_seq_no`/`if_primary_term`); the local node has no
   scripting, and the members set makes every update idempotent.
 
-Requests per batch: one realtime `mget` (the batch's records), one `msearch` (candidates, one query per
-new article), one `bulk` of creates, one index stats request (or a few, while earlier writes are still
-being processed) and a `refresh`, one more `msearch` (records other workers wrote in the last minute) and
+Requests per batch: one realtime `mget` (the batch's records), one search for the candidates of the whole
+batch (records sharing a key with it, ranked per article in `assign.candidates_among`; past `RECENT_LIMIT`
+of them, an `msearch` of one scored query per new article instead), one `bulk` of creates, one index stats
+request (or a few, while earlier writes are still being processed) and a `refresh`, one more search (records
+other workers wrote in the last minute) and
 a realtime `mget` of the roots they point at, and a small `bulk` marking the batch checked (its id and time,
 beside the records; a batch seen again, by a replay or a redelivery, is rechecked only when its mark is
 missing); moves and story updates are a `bulk` each when there are any.
@@ -224,6 +226,48 @@ class StoryStore:
                 for hit in response["hits"]["hits"]
             ]
         return found
+
+    def pool(
+        self, fingerprints: Sequence[Fingerprint], window: timedelta, limit: int | None = None
+    ) -> list[Record] | None:
+        """Every record that can be a candidate of one of these fingerprints, in one search: sharing an LSH key
+        with the batch, or a headline key within hours of the batch, within the window of the batch's times
+        (the caller ranks them per article, `assign.candidates_among`). None when more than `limit` match: the
+        caller then asks `candidates`, a scored query per fingerprint. One search instead of one per article:
+        the per-article queries cost Elasticsearch more CPU than indexing the articles themselves."""
+        limit = RECENT_LIMIT if limit is None else limit
+        bands = sorted({key for fp in fingerprints for key in fp.bands})
+        headlines = sorted({key for fp in fingerprints for key in fp.headline_keys})
+        if not bands and not headlines:
+            return []
+        first, last = min(fp.at for fp in fingerprints), max(fp.at for fp in fingerprints)
+        shares: list[dict[str, Any]] = []
+        if bands:
+            shares.append({"terms": {"keys": bands}})
+        if headlines:
+            near = {"range": {"at": {"gte": _ms(first - TITLE_WINDOW), "lte": _ms(last + TITLE_WINDOW)}}}
+            shares.append({"bool": {"filter": [{"terms": {"keys": headlines}}, near]}})
+        query = {
+            "bool": {
+                "filter": [
+                    {"bool": {"should": shares, "minimum_should_match": 1}},
+                    {"range": {"at": {"gte": _ms(first - window), "lte": _ms(last + window)}}},
+                ]
+            }
+        }
+        answer = self._call(
+            "looking up story candidates",
+            self.es.search,
+            index=self.records_index,
+            query=query,
+            size=limit,
+            track_total_hits=limit + 1,
+            seq_no_primary_term=True,
+        )
+        if int(answer["hits"]["total"]["value"]) > limit:
+            return None
+        hits = answer["hits"]["hits"]
+        return [record_from(hit["_source"], hit.get("_seq_no"), hit.get("_primary_term")) for hit in hits]
 
     def recent(
         self,
