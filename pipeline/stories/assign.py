@@ -19,7 +19,7 @@ root. The normalize worker assigns a batch in two passes:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -131,20 +131,19 @@ def _choose(
 ) -> Decision:
     # The earliest-written record first: of copies being founded at the same moment, the earliest keeps its
     # story on the recheck, so a copy that sees several joins the one that will stand.
-    for record in sorted(stored, key=lambda r: (r.order or (0, 0), r.story_id, r.article_id)):
-        if record.article_id != fp.article_id and (reason := same_story(fp, record.fingerprint, window)):
-            return Decision(record.story_id, reason.value, record.article_id)
-    shared: dict[str, int] = defaultdict(int)
-    earlier: dict[str, Fingerprint] = {}
-    for key in fp.bands:
-        for other in by_key.get(key, ()):
-            shared[other.article_id] += 1
-            earlier[other.article_id] = other
-    for key in fp.headline_keys:  # a headline key only counts within hours, as the headline rule does
-        for other in by_key.get(key, ()):
-            if abs(other.at - fp.at) <= TITLE_WINDOW:
-                shared[other.article_id] += 1
-                earlier[other.article_id] = other
+    if stored:
+        for record in sorted(stored, key=lambda r: (r.order or (0, 0), r.story_id, r.article_id)):
+            if record.article_id != fp.article_id and (reason := same_story(fp, record.fingerprint, window)):
+                return Decision(record.story_id, reason.value, record.article_id)
+    get = by_key.get
+    hits = [other for key in fp.bands for other in get(key, ())]
+    if fp.headline_keys:  # a headline key only counts within hours, as the headline rule does
+        at = fp.at
+        hits += [other for key in fp.headline_keys for other in get(key, ()) if abs(other.at - at) <= TITLE_WINDOW]
+    if not hits:  # most articles of a batch share no key with an earlier one
+        return Decision(fp.article_id, "founded")
+    shared = Counter(other.article_id for other in hits)
+    earlier = {other.article_id: other for other in hits}
     for article_id in sorted(earlier, key=lambda a: (-shared[a], a))[:CANDIDATES]:
         if reason := same_story(fp, earlier[article_id], window):
             return Decision(decisions[article_id].story_id, reason.value, article_id)
