@@ -255,8 +255,12 @@ class StoryStore:
                 ]
             }
         }
+        return self._records_matching("looking up story candidates", query, limit)
+
+    def _records_matching(self, what: str, query: dict[str, Any], limit: int) -> list[Record] | None:
+        """The records a query matches, with their write positions; None when more than `limit` do."""
         answer = self._call(
-            "looking up story candidates",
+            what,
             self.es.search,
             index=self.records_index,
             query=query,
@@ -300,19 +304,7 @@ class StoryStore:
                 ],
             }
         }
-        answer = self._call(
-            "looking up recent story records",
-            self.es.search,
-            index=self.records_index,
-            query=query,
-            size=limit,
-            track_total_hits=limit + 1,
-            seq_no_primary_term=True,
-        )
-        if int(answer["hits"]["total"]["value"]) > limit:
-            return None
-        hits = answer["hits"]["hits"]
-        return [record_from(hit["_source"], hit.get("_seq_no"), hit.get("_primary_term")) for hit in hits]
+        return self._records_matching("looking up recent story records", query, limit)
 
     def create(
         self,
