@@ -136,8 +136,11 @@ def test_workers_count_what_they_consume_produce_fail_and_index(
     )
     assert _value(i, "newsflow_messages_consumed_total", worker="index", topic=articles) == 3
     assert _value(i, "newsflow_messages_failed_total", worker="index", topic=articles) == 0  # none failed, but shown
-    assert (_value(i, "newsflow_bulk_request_seconds_count", worker="index") or 0) >= 1
-    assert (_value(i, "newsflow_bulk_request_seconds_sum", worker="index") or 0) > 0
+    # Every bulk request is observed once by the histogram (what it took is the benchmark's business).
+    requests = _value(i, "newsflow_bulk_request_seconds_count", worker="index")
+    assert requests is not None and requests >= 1
+    assert _value(i, "newsflow_bulk_request_seconds_bucket", worker="index", le="+Inf") == requests
+    assert _value(i, "newsflow_bulk_request_seconds_sum", worker="index") is not None
     assert _value(i, "newsflow_freshness_fetched_seconds_count", worker="index") == 3
     # Fetched moments ago: every article is within a minute; published in March 2024: all past a week.
     assert _value(i, "newsflow_freshness_fetched_seconds_bucket", worker="index", le="60.0") == 3
