@@ -105,8 +105,10 @@ def worker(
     from pipeline import metrics as worker_metrics
     from pipeline.workers.consume import StopFlag
     from pipeline.workers.main import run_all, run_stage
+    from pipeline.workers.memory import tune_allocator
     from pipeline.workers.stages import STAGES
 
+    tune_allocator()
     stop = StopFlag()
     stop.install()
     if kind == "all":

@@ -4,12 +4,18 @@ Text whose letters are mostly CJK is decided by script, without a model: Hangul 
 Han -> zh. That is exact enough for a news pipeline and costs microseconds. Anything else goes to
 py3langid (loaded lazily, once), which must be at least `MIN_CONFIDENCE` sure; otherwise the
 source's hint is used, else 'und'.
+
+The model is read from py3langid's own compressed file into memory, unless `use_unpacked_model` named a
+folder of its arrays as files (`pipeline.language_files`, what a normalize worker does at start): then
+they are mapped read-only, with the same answers.
 """
 
 from __future__ import annotations
 
 import re
+from array import array
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 SAMPLE_CHARS = 300  # langid is linear in length; 300 characters (about 50 words) of prose identify a language reliably
@@ -27,11 +33,46 @@ _OTHER_WORD = re.compile(r"[^\W\d_\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-
 _CODE = re.compile(r"[a-z]{2}")
 
 
+_unpacked: list[Path] = []  # the folder `use_unpacked_model` named, if any
+
+
+def use_unpacked_model(folder: Path) -> None:
+    """Map the model's arrays from `folder` (written by `pipeline.language_files.unpacked_model`) from now on."""
+    _unpacked[:] = [folder]
+    _identifier.cache_clear()
+
+
 @cache
 def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    if not _unpacked:
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return _mapped_identifier(_unpacked[0])
+
+
+def _mapped_identifier(folder: Path) -> Any:
+    """py3langid's identifier over the mapped arrays: the transition table and the feature weights stay in
+    the files (read through a memoryview and a read-only memmap); only the small per-state tables are
+    copied, as compact arrays rather than lists of ints."""
+    import numpy as np
+    from py3langid.langid import LanguageIdentifier
+
+    def load(name: str, mapped: bool = False) -> Any:
+        return np.load(folder / f"{name}.npy", mmap_mode="r" if mapped else None, allow_pickle=False)
+
+    rows = load("nextmove_row").astype(np.uint32)
+    identifier = LanguageIdentifier(
+        load("ptc", mapped=True),
+        load("pc"),
+        load("classes").tolist(),
+        memoryview(load("nextmove", mapped=True)),
+        array("i", load("out_feat").astype("=i4").tobytes()),
+        norm_probs=True,
+        tk_row=rows,
+    )
+    identifier._rowbase = array("I", (rows << 8).astype("=u4").tobytes())
+    return identifier
 
 
 def _count(pattern: re.Pattern[str], text: str) -> int:

@@ -10,6 +10,7 @@ loads the Elasticsearch client: story grouping keeps its shared state there (`pi
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from pipeline.config import Settings
 from pipeline.metrics import Metrics
 from pipeline.workers.consume import StopFlag
 from pipeline.workers.output import Output
+
+log = logging.getLogger(__name__)
 
 
 class Handler(Protocol):
@@ -47,6 +50,18 @@ def _open_fetcher(settings: Settings, stop: StopFlag, metrics: Metrics) -> Handl
     return PageFetcher(settings, stop, metrics)
 
 
+def _map_language_model(settings: Settings) -> None:
+    """The language model's arrays mapped from the cache directory (unpacked there by the first worker to
+    start); where that cannot be written, the model is read into memory as before."""
+    from pipeline import language_files
+    from pipeline.normalize import language
+
+    try:
+        language.use_unpacked_model(language_files.unpacked_model(settings.cache_dir))
+    except (OSError, ValueError) as exc:
+        log.warning("language model kept in memory: cannot unpack it under %s: %s", settings.cache_dir, exc)
+
+
 class _Normalizer:
     """The pure transform, then the batch's stories from the story grouping's shared state (Elasticsearch)."""
 
@@ -58,6 +73,7 @@ class _Normalizer:
         from pipeline.stories.store import StoryStore
         from pipeline.workers import normalize
 
+        _map_language_model(settings)
         self._normalize = normalize
         self._es = search.client(settings)
         search.ensure_story_indices(self._es, settings)
