@@ -70,18 +70,32 @@ def test_the_pipeline_uses_the_native_step() -> None:
     assert size > 0 and len(bands) == sketch.BANDS
 
 
+def _article_differences(texts: list[sketch.Text]) -> list[str]:
+    """Every article whose title and body, handed over apart (as `sketch.fingerprint` does), sketch otherwise
+    than their joined text on the numpy path."""
+    step = sketch.native_step()
+    return [
+        f"{t.title[:30]!r} (cjk {t.cjk}): the parts differ"
+        for t in texts
+        if step.sketch_joined((t.title, "\n", t.body), t.cjk) != sketch.numpy_sketch(f"{t.title}\n{t.body}", t.cjk)
+    ]
+
+
 def test_the_bench_corpora() -> None:
     texts: list[tuple[str, bool | None]] = []
+    articles: list[sketch.Text] = []
     for count, seed, mix in ((700, 21, corpus.SEED_SIZED), (700, 22, None)):
         for item in corpus.generate(count, seed, mix):
             text = grouping.article_text(to_article(item.raw, normalized_at=NOW))
             texts.append((f"{text.title}\n{text.body}", text.cjk))
+            articles.append(text)
     languages = {cjk for _, cjk in texts}
     assert languages == {True, False}, languages  # Chinese and other languages both read
     assert len(texts) == 1400
     # As the pipeline reads them (its `cjk`), and each read the other two ways.
     assert [d for text, cjk in texts for d in _differences([text], (cjk,))] == []
     assert _differences([text for text, _ in texts]) == []
+    assert _article_differences(articles) == []
 
 
 def test_the_real_posts() -> None:
@@ -90,6 +104,7 @@ def test_the_real_posts() -> None:
     texts = [grouping.article_text(post.article) for post in posts if post.article is not None]
     assert [d for t in texts for d in _differences([f"{t.title}\n{t.body}"], (t.cjk,))] == []
     assert _differences([f"{t.title}\n{t.body}" for t in texts]) == []
+    assert _article_differences(texts) == []
 
 
 FEW_TOKENS = [
@@ -197,6 +212,47 @@ def _random_texts(count: int, seed: int) -> list[str]:
 
 def test_random_texts() -> None:
     assert _differences(_random_texts(1_500, 7)) == []
+
+
+ZERO = "械一走"  # three characters whose shingle hashes to 0, the value the native step's table marks free slots with
+
+
+def test_a_shingle_hash_of_zero() -> None:
+    assert sketch.shingle_hashes(ZERO, cjk=True).tolist() == [0]
+    texts = [ZERO, ZERO * 3, f"中国经济{ZERO}增长", f"{ZERO}，{ZERO}。" * 40 + "央行宣布下调存款准备金率" * 30]
+    assert all(0 in sketch.shingle_hashes(text, cjk=True) for text in texts)
+    assert _differences(texts) == []
+
+
+def test_parts_read_as_their_join() -> None:
+    """`sketch_joined` reads the first characters of each part where it is: the same as the joined text,
+    wherever the parts are cut (around the character cuts too), empty parts included."""
+    step = sketch.native_step()
+    rng = random.Random(11)
+    texts = _long_texts()[:14] + MIXED + FEW_TOKENS + _random_texts(200, 13)
+    checked = 0
+    for text in texts:
+        cuts = {0, len(text), sketch._MAX_CJK_CHARS, sketch._MAX_CHARS, *(rng.randint(0, len(text)) for _ in range(3))}
+        for cut in sorted(c for c in cuts if c <= len(text)):
+            for parts in ((text[:cut], text[cut:]), (text[:cut], "", text[cut:]), ("", text[:cut], "\n", text[cut:])):
+                for cjk in CJK_CHOICES:
+                    joined = "".join(parts)
+                    assert step.sketch_joined(parts, cjk) == sketch.numpy_sketch(joined, cjk), (joined[:40], cut, cjk)
+                    checked += 1
+    assert checked > 2_000
+
+
+def test_a_surrogate_is_refused_only_where_it_is_read() -> None:
+    _native()
+    step = sketch.native_step()
+    past_the_cut = "中" * sketch._MAX_CJK_CHARS + "\ud800"  # the numpy path does not read it either
+    assert step.sketch_joined(("标题", "\n", past_the_cut), True) == sketch.numpy_sketch(f"标题\n{past_the_cut}", True)
+    with pytest.raises(UnicodeEncodeError):
+        sketch.numpy_sketch(f"标题\n{past_the_cut}", None)  # read up to 8,000 characters: it is
+    with pytest.raises(UnicodeEncodeError):
+        step.sketch_joined(("标题", "\n", past_the_cut), None)
+    with pytest.raises(UnicodeEncodeError):
+        step.sketch_joined(("标\udfff题", "\n", "正文"), True)
 
 
 def test_the_native_step_holds_this_modules_tables() -> None:
