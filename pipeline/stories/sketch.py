@@ -74,7 +74,9 @@ _POLY = np.uint64(0x100000001B3)  # odd: invertible modulo 2^64
 _BIN_SHIFT = np.uint32(32 - (BINS.bit_length() - 1))
 _BIN_STARTS = np.arange(BINS, dtype=np.uint32) << _BIN_SHIFT
 
-_KEEP = re.compile(r"[^0-9a-z.\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+|(?<!\d)\.|\.(?!\d)")
+_KEPT = r"0-9a-z.\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"  # what a title keeps
+_KEEP = re.compile(rf"[^{_KEPT}]+|(?<!\d)\.|\.(?!\d)")  # and a point only between digits
+_DROP = re.compile(rf"[^{_KEPT}]+")  # the same as _KEEP in a title without a point, and cheaper
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LEADING_ZEROS = re.compile(r"(?<![\d.])0+(?=\d)")  # 00388 -> 388, 0.23 stays
 _CJK_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
@@ -182,15 +184,37 @@ def _band_keys(bins: U32) -> tuple[str, ...]:
     return tuple(f"b{band}:{text[band * width : (band + 1) * width]}" for band in range(BANDS))
 
 
+def _zeroless(title: str) -> str:
+    """The title lowercased, numbers without leading zeros. (Lowercasing leaves every digit and point as it is
+    and makes none: what `_NUMBER` and `_LEADING_ZEROS` find is the same before and after it.)"""
+    lowered = title.lower()
+    return _LEADING_ZEROS.sub("", lowered) if "0" in lowered else lowered
+
+
+def _title_text(zeroless: str) -> str:
+    return (_KEEP if "." in zeroless else _DROP).sub("", zeroless)[:TITLE_CHARS]
+
+
+def _figures(zeroless: str) -> tuple[str, ...]:
+    found = _NUMBER.findall(zeroless)
+    return tuple(sorted(set(found))) if found else ()
+
+
 def title_text(title: str) -> str:
     """The title as compared: lowercase, letters, digits (and decimal points) and CJK only, numbers without
     leading zeros."""
-    return _KEEP.sub("", _LEADING_ZEROS.sub("", title.lower()))[:TITLE_CHARS]
+    return _title_text(_zeroless(title))
 
 
 def figures(title: str) -> tuple[str, ...]:
     """The distinct numbers of a title, normalized (`00388` and `0388` are 388), sorted."""
-    return tuple(sorted(set(_NUMBER.findall(_LEADING_ZEROS.sub("", title)))))
+    return _figures(_zeroless(title))
+
+
+def headline(title: str) -> tuple[str, tuple[str, ...]]:
+    """`title_text` and `figures` of a title, from one lowercased copy of it."""
+    zeroless = _zeroless(title)
+    return _title_text(zeroless), _figures(zeroless)
 
 
 @dataclass(frozen=True)
@@ -224,10 +248,12 @@ class Fingerprint:
         figures: tuple[str, ...],
     ) -> Fingerprint:
         """A fingerprint with its keys made from its parts."""
-        headline = tuple(
-            key for key in (f"t:{title}" if title else "", f"f:{' '.join(figures)}" if figures else "") if key
-        )
-        return cls(article_id, at, size, bottom, bands, title, figures, headline, (*bands, *headline))
+        headline: tuple[str, ...]
+        if title:
+            headline = (f"t:{title}", f"f:{' '.join(figures)}") if figures else (f"t:{title}",)
+        else:
+            headline = (f"f:{' '.join(figures)}",) if figures else ()
+        return cls(article_id, at, size, bottom, bands, title, figures, headline, bands + headline)
 
 
 @dataclass(frozen=True)
@@ -301,16 +327,31 @@ def native_sketch(text: str, cjk: bool | None = None) -> Sketch:
     return native_step().sketch(text, cjk)
 
 
+_SEPARATOR = "\n"  # between an article's title and its body in the text that is sketched
+
+
+def numpy_article_sketch(title: str, body: str, cjk: bool | None = None) -> Sketch:
+    return numpy_sketch(f"{title}{_SEPARATOR}{body}", cjk)
+
+
+def native_article_sketch(title: str, body: str, cjk: bool | None = None) -> Sketch:
+    """`native_sketch` of the title and body joined, without joining them (the native step reads the first
+    characters of each where they are)."""
+    return native_step().sketch_joined((title, _SEPARATOR, body), cjk)
+
+
 # The step the pipeline uses, chosen once: the native one where it is installed.
 SKETCH_STEP = "native" if NATIVE_BUILT else "numpy"
 sketch_text = native_sketch if NATIVE_BUILT else numpy_sketch
+sketch_article = native_article_sketch if NATIVE_BUILT else numpy_article_sketch
 
 
 def fingerprint(article_id: str, title: str, body: str, at: datetime, *, cjk: bool | None = None) -> Fingerprint:
     """The fingerprint of an article. `cjk`: its text is Chinese, Japanese or Korean (shingles of characters);
     None: decide from the text (mostly CJK characters or not)."""
-    size, bottom, bands = sketch_text(f"{title}\n{body}", cjk)
-    return Fingerprint.of(article_id, at, size, bottom, bands, title_text(title), figures(title))
+    size, bottom, bands = sketch_article(title, body, cjk)
+    normalized, numbers = headline(title)
+    return Fingerprint.of(article_id, at, size, bottom, bands, normalized, numbers)
 
 
 def pack(values: tuple[int, ...]) -> str:

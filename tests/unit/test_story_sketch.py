@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+import sys
 from datetime import UTC, datetime
 
 import numpy as np
@@ -116,6 +118,50 @@ def test_near_copies_share_bands_and_unrelated_texts_do_not() -> None:
 def test_titles_and_figures_are_normalized(title: str, normalized: str, figures: tuple[str, ...]) -> None:
     assert sketch.title_text(title) == normalized
     assert sketch.figures(title) == figures
+
+
+def _titles(count: int, seed: int) -> list[str]:
+    """Titles built to hit the rules: zeros before and inside numbers, points between digits and not,
+    uppercase, full-width and other digits, CJK, punctuation."""
+    rng = random.Random(seed)
+    pool = [
+        *"0123456789..00AbZ中国港交所：()- ,%",
+        "00388.HK",
+        "0.5",
+        ".5",
+        "5.",
+        "1.0.0",
+        "٣٤",
+        "２０",
+        "Ⅷ",
+        "İ",
+        "ΣΑΣ",
+    ]
+    return ["".join(rng.choices(pool, k=rng.randint(0, 30))) for _ in range(count)]
+
+
+def test_a_titles_text_and_figures_come_from_one_reading() -> None:
+    cjk = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+    keep = re.compile(rf"[^0-9a-z.{cjk}]+|(?<!\d)\.|\.(?!\d)")  # the rules as one expression
+    zeros, number = re.compile(r"(?<![\d.])0+(?=\d)"), re.compile(r"\d+(?:\.\d+)?")
+    for title in _titles(3_000, 3):
+        expected = (
+            keep.sub("", zeros.sub("", title.lower()))[: sketch.TITLE_CHARS],
+            tuple(sorted(set(number.findall(zeros.sub("", title))))),  # the figures as written, not lowercased
+        )
+        assert sketch.headline(title) == expected == (sketch.title_text(title), sketch.figures(title)), title
+
+
+def test_lowercasing_keeps_every_digit_and_point_and_makes_none() -> None:
+    """Why a title's figures can be read from its lowercased copy: `str.lower` maps digits and points to
+    themselves and no other character to a digit or a point (every code point checked)."""
+    digit_or_point = re.compile(r"[\d.]")
+    for code in (*range(0xD800), *range(0xE000, sys.maxunicode + 1)):
+        char = chr(code)
+        if digit_or_point.match(char):
+            assert char.lower() == char, hex(code)
+        else:
+            assert not digit_or_point.search(char.lower()), hex(code)
 
 
 def test_title_and_figures_keys_agree_across_spellings() -> None:
