@@ -109,23 +109,36 @@ def first_pass(
 ) -> dict[str, Decision]:
     """Decisions for every article of the batch (in batch order; a repeated id is decided once)."""
     decisions: dict[str, Decision] = {}
-    by_key: dict[str, list[Fingerprint]] = defaultdict(list)  # the batch's articles decided so far
+    # The batch's articles decided so far, by key: the first that has it, and the others after it, in order.
+    first: dict[str, Fingerprint] = {}
+    others: defaultdict[str, list[Fingerprint]] = defaultdict(list)
     for fp in batch:
-        if fp.article_id in decisions:
+        article_id = fp.article_id
+        if article_id in decisions:
             continue
-        if (record := known.get(fp.article_id)) is not None:
-            decisions[fp.article_id] = Decision(record.story_id, "known")
+        keys = fp.keys
+        alone = first.keys().isdisjoint(keys)  # most articles of a batch share no key with an earlier one
+        if (record := known.get(article_id)) is not None:
+            decisions[article_id] = Decision(record.story_id, "known")
+        elif alone and not candidates.get(article_id):
+            decisions[article_id] = Decision(article_id, "founded")
         else:
-            decisions[fp.article_id] = _choose(fp, candidates.get(fp.article_id, ()), by_key, decisions, window)
-        for key in fp.keys:
-            by_key[key].append(fp)
+            stored = candidates.get(article_id, ())
+            decisions[article_id] = _choose(fp, stored, first, others, decisions, window)
+        if alone:
+            first.update(dict.fromkeys(keys, fp))
+        else:
+            for key in keys:
+                if first.setdefault(key, fp) is not fp:
+                    others[key].append(fp)
     return decisions
 
 
 def _choose(
     fp: Fingerprint,
     stored: Sequence[Record],
-    by_key: Mapping[str, list[Fingerprint]],
+    first: Mapping[str, Fingerprint],
+    others: Mapping[str, list[Fingerprint]],
     decisions: Mapping[str, Decision],
     window: timedelta,
 ) -> Decision:
@@ -135,12 +148,16 @@ def _choose(
         for record in sorted(stored, key=lambda r: (r.order or (0, 0), r.story_id, r.article_id)):
             if record.article_id != fp.article_id and (reason := same_story(fp, record.fingerprint, window)):
                 return Decision(record.story_id, reason.value, record.article_id)
-    get = by_key.get
-    hits = [other for key in fp.bands for other in get(key, ())]
-    if fp.headline_keys:  # a headline key only counts within hours, as the headline rule does
-        at = fp.at
-        hits += [other for key in fp.headline_keys for other in get(key, ()) if abs(other.at - at) <= TITLE_WINDOW]
-    if not hits:  # most articles of a batch share no key with an earlier one
+    hits: list[Fingerprint] = []
+    for key in fp.bands:
+        if (other := first.get(key)) is not None:
+            hits.append(other)
+            hits += others.get(key, ())
+    at = fp.at
+    for key in fp.headline_keys:  # a headline key only counts within hours, as the headline rule does
+        if (other := first.get(key)) is not None:
+            hits += [o for o in (other, *others.get(key, ())) if abs(o.at - at) <= TITLE_WINDOW]
+    if not hits:
         return Decision(fp.article_id, "founded")
     shared = Counter(other.article_id for other in hits)
     earlier = {other.article_id: other for other in hits}

@@ -40,6 +40,35 @@ def test_copies_within_a_batch_share_the_first_ones_story() -> None:
     assert len(decisions) == 3  # the repeated id is decided once
 
 
+def _keyed(article_id: str, bands: tuple[str, ...], values: range, title: str = "", hours: int = 0) -> Fingerprint:
+    """A fingerprint with the keys and bottom-k chosen here (the sketches of texts cannot be made to share
+    exactly these)."""
+    return Fingerprint.of(article_id, AT + timedelta(hours=hours), len(values), tuple(values), bands, title, ())
+
+
+def test_every_earlier_article_with_a_shared_key_is_a_candidate() -> None:
+    # k1 is shared by three articles: c sees both a (unrelated) and b (its copy) through it.
+    a, b = _keyed("a", ("k1", "k2"), range(100)), _keyed("b", ("k1", "k3"), range(1000, 1100))
+    c, d = _keyed("c", ("k1",), range(1000, 1100)), _keyed("d", ("k1", "k3"), range(1000, 1090))
+    decisions = first_pass([a, b, c, d], {}, {}, WEEK)
+    assert decisions == {
+        "a": Decision("a", "founded"),
+        "b": Decision("b", "founded"),  # shares k1 with a, but not its text
+        "c": Decision("b", "text", "b"),
+        "d": Decision("b", "text", "b"),  # b shares two keys with it: verified before c
+    }
+    # A shared title counts within hours only: g (1 h) does not see f (14 h), h (13 h) sees f and g, not e.
+    e = _keyed("e", ("k4",), range(2000, 2100), "标题")
+    f, g = _keyed("f", ("k5",), range(3000, 3100), "标题", 14), _keyed("g", ("k6",), range(3000, 3100), "标题", 1)
+    h = _keyed("h", ("k7",), range(3000, 3100), "标题", 13)
+    assert first_pass([e, f, g, h], {}, {}, WEEK) == {
+        "e": Decision("e", "founded"),
+        "f": Decision("f", "founded"),
+        "g": Decision("g", "founded"),
+        "h": Decision("f", "text", "f"),
+    }
+
+
 def test_candidates_rank_by_shared_keys_then_ids() -> None:
     records = [Record(fp("b"), "s2"), Record(fp("a"), "s2"), Record(fp("c"), "s1")]
     assert [r.article_id for r in ranked(records, {"a": 3, "b": 5, "c": 3})] == ["b", "c", "a"]
