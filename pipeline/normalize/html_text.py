@@ -21,6 +21,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
+from pipeline.normalize.simple_html import simple_paragraphs
 from pipeline.normalize.text import clean_inline, clean_lines
 
 # Elements whose content is never text of the page (shared with `pipeline.extract.blocks`).
@@ -131,7 +132,14 @@ def _needs_parsing(value: str) -> bool:
 
 
 def _raw_paragraphs(html: str, newline: str = " ") -> list[str]:
-    """Paragraph texts before cleanup; newlines inside a paragraph already turned into `newline`."""
+    """Paragraph texts before cleanup; newlines inside a paragraph already turned into `newline`. Simple
+    markup is split at its tags (`simple_html`), anything else goes through the parser's tree."""
+    simple = simple_paragraphs(html, newline)
+    return simple if simple is not None else parsed_paragraphs(html, newline)
+
+
+def parsed_paragraphs(html: str, newline: str = " ") -> list[str]:
+    """`_raw_paragraphs` from lexbor's tree, whatever the markup."""
     _check_depth(html)
     body = LexborHTMLParser(html).body
     if body is None:
