@@ -96,9 +96,20 @@ def merge(existing: Article | None, incoming: Article) -> Article | None:
     return None if document == existing else document
 
 
-def first_document(article: Article) -> Article:
-    """The document of an article that has none yet (its own source listed in `sources`)."""
-    return combine(article, article)
+def first_document(article: Article, story_id: str | None = None) -> Article:
+    """The document of an article that has none yet (its own source listed in `sources`): `combine(article,
+    article)`, in one copy of the article. `story_id`: the story to give it (as if the article had it)."""
+    sources = merged_sources((sources_of(article),))
+    own = [s for s in sources if s.source_id == article.source_id]
+    others = [s for s in sources if s.source_id != article.source_id]
+    story = article.story_id if story_id is None else story_id
+    return article.model_copy(
+        update={
+            "sources": sources,
+            "tags": _union([*(s.tags for s in own), *(s.tags for s in others)]),
+            "story_id": story or article.id,
+        }
+    )
 
 
 def fold(copies: Iterable[Article]) -> Article:

@@ -18,7 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from elastic_transport import NdjsonSerializer
+import msgspec
+from elastic_transport import JsonSerializer, NdjsonSerializer
 from elasticsearch import (
     ApiError,
     BadRequestError,
@@ -46,9 +47,29 @@ from schemas.models import Article
 log = logging.getLogger(__name__)
 
 
-class _NdjsonBytes(NdjsonSerializer):
+class _Json(JsonSerializer):
+    """The client's JSON serializer with msgspec in place of the standard library: an answer of hits with their
+    sources (the story grouping's candidates, hundreds per batch) or of a bulk request's items decodes about
+    three times faster. Dates, UUIDs and decimals are written as msgspec writes them (RFC 3339, text, numbers);
+    anything else goes to the client's own `default`."""
+
+    _encoder = msgspec.json.Encoder(decimal_format="number")
+    _decoder = msgspec.json.Decoder()
+
+    def json_dumps(self, data: Any) -> bytes:
+        try:
+            return self._encoder.encode(data)
+        except TypeError:  # a type msgspec does not know: the client's rules (or its error)
+            return msgspec.json.encode(data, enc_hook=self.default)
+
+    def json_loads(self, data: bytes) -> Any:
+        return self._decoder.decode(data)
+
+
+class _NdjsonBytes(_Json, NdjsonSerializer):
     """The client's NDJSON serializer, but a body that is already bytes goes out as it is: the default
-    copies it twice (into a bytearray, then back into bytes), megabytes per bulk request."""
+    copies it twice (into a bytearray, then back into bytes), megabytes per bulk request. Lines given as
+    objects are written with msgspec (`_Json`)."""
 
     def dumps(self, data: Any) -> bytes:
         if isinstance(data, bytes):
@@ -69,7 +90,7 @@ def client(settings: Settings, *, timeout_s: float = 30.0) -> Elasticsearch:
         "retry_on_timeout": False,
         "max_retries": len(urls) - 1,
         "retry_on_status": (),
-        "serializers": {NdjsonSerializer.mimetype: _NdjsonBytes()},
+        "serializers": {JsonSerializer.mimetype: _Json(), NdjsonSerializer.mimetype: _NdjsonBytes()},
     }
     if settings.es_api_key:
         kwargs["api_key"] = settings.es_api_key.get_secret_value()

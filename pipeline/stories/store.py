@@ -43,6 +43,20 @@ MAX_MEMBERS = 10_000  # a story document lists at most this many members (its si
 
 _JSON = msgspec.json.encode
 
+# Only what is read of each answer (`filter_path`): the rest of a hit or a bulk item (index name, score, shard
+# counts, ...) would be sent, decoded and dropped. Where answers are matched to requests by position, a field
+# every element has (`status`, `_id`) is kept, so that no element of the list is left out.
+SEARCH_FIELDS = ["hits.total.value", "hits.hits._source", "hits.hits._seq_no", "hits.hits._primary_term"]
+MSEARCH_FIELDS = [
+    "responses.status",
+    "responses.error",
+    "responses.hits.hits._source",
+    "responses.hits.hits._seq_no",
+    "responses.hits.hits._primary_term",
+]
+DOC_FIELDS = ["docs._id", "docs.found", "docs._source", "docs._seq_no", "docs._primary_term"]
+BULK_FIELDS = ["errors", "items.*.status", "items.*.error", "items.*._seq_no", "items.*._primary_term"]
+
 
 def _ms(moment: datetime) -> int:
     """Epoch milliseconds: what a date range query takes cheapest (the fields' default format reads them)."""
@@ -54,23 +68,24 @@ def _iso(moment: datetime) -> str:
 
 
 def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return datetime.fromisoformat(text)  # takes the "Z" of `_iso` as it is
 
 
 BATCH_PREFIX = "batch:"  # the id of a batch's "checked" mark in the records index (no keys: never a candidate)
 
 
 def record_source(
-    fp: Fingerprint, story_id: str, written_at: datetime, writer: str = "", batch: str | None = None
+    fp: Fingerprint, story_id: str, written_at: datetime | str, writer: str = "", batch: str | None = None
 ) -> dict[str, Any]:
+    """A record's source; `written_at` may come as `_iso` wrote it (once for a whole batch)."""
     return {
         "article_id": fp.article_id,
         "story_id": story_id,
         "writer": writer,
         "batch": batch,
-        "keys": list(fp.keys),
+        "keys": fp.keys,
         "at": _iso(fp.at),
-        "written_at": _iso(written_at),
+        "written_at": written_at if isinstance(written_at, str) else _iso(written_at),
         "size": fp.size,
         "bottom": pack(fp.bottom),
         "title": fp.title,
@@ -78,17 +93,27 @@ def record_source(
     }
 
 
+def _split_keys(keys: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A record's band keys and headline keys: `record_source` writes a fingerprint's keys as they are, the band
+    keys ("b...") first, then its headline keys ("t:...", "f:...", two at most), found here from the end."""
+    cut = len(keys)
+    while cut and not keys[cut - 1].startswith("b"):
+        cut -= 1
+    return keys[:cut], keys[cut:]
+
+
 def record_from(source: Mapping[str, Any], seq_no: int | None = None, primary_term: int | None = None) -> Record:
     keys = tuple(source.get("keys", ()))  # candidates are read without their keys (not needed to verify)
+    bands, headline_keys = _split_keys(keys)
     fp = Fingerprint(
         article_id=str(source["article_id"]),
         at=_time(str(source["at"])),
         size=int(source["size"]),
         bottom=unpack(str(source["bottom"])),
-        bands=tuple(key for key in keys if key.startswith("b")),
+        bands=bands,
         title=str(source["title"]),
         figures=tuple(source["figures"]),
-        headline_keys=tuple(key for key in keys if not key.startswith("b")),
+        headline_keys=headline_keys,
         keys=keys,
     )
     written = source.get("written_at")
@@ -183,10 +208,17 @@ class StoryStore:
         ids = sorted(set(article_ids))
         if not ids:
             return {}
-        body = self._call("reading story records", self.es.mget, index=self.records_index, ids=ids, realtime=True)
+        body = self._call(
+            "reading story records",
+            self.es.mget,
+            index=self.records_index,
+            ids=ids,
+            realtime=True,
+            filter_path=DOC_FIELDS,
+        )
         return {
             doc["_id"]: record_from(doc["_source"], doc.get("_seq_no"), doc.get("_primary_term"))
-            for doc in body["docs"]
+            for doc in body.get("docs", ())
             if doc.get("found")
         }
 
@@ -217,13 +249,13 @@ class StoryStore:
             not_writer=not_writer,
             exclude=exclude,
         )
-        answer = self._call("looking up story candidates", self.es.msearch, searches=body)
+        answer = self._call("looking up story candidates", self.es.msearch, searches=body, filter_path=MSEARCH_FIELDS)
         for fp, response in zip(fingerprints, answer["responses"], strict=True):
             if "error" in response:
                 raise RetryableError(f"story grouping: candidate search failed: {response['error']}")
             found[fp.article_id] = [
                 record_from(hit["_source"], hit.get("_seq_no"), hit.get("_primary_term"))
-                for hit in response["hits"]["hits"]
+                for hit in response.get("hits", {}).get("hits", ())
             ]
         return found
 
@@ -267,10 +299,11 @@ class StoryStore:
             size=limit,
             track_total_hits=limit + 1,
             seq_no_primary_term=True,
+            filter_path=SEARCH_FIELDS,
         )
         if int(answer["hits"]["total"]["value"]) > limit:
             return None
-        hits = answer["hits"]["hits"]
+        hits = answer["hits"].get("hits", ())  # absent when none matched (`filter_path` leaves no empty list)
         return [record_from(hit["_source"], hit.get("_seq_no"), hit.get("_primary_term")) for hit in hits]
 
     def recent(
@@ -318,26 +351,27 @@ class StoryStore:
         if not decided:
             return Created({}, {})
         index = _JSON(self.records_index)
+        written = _iso(written_at)
         operations: Any = b"".join(  # bytes: sent as they are (`pipeline.search.client`)
             b'{"create":{"_index":%s,"_id":%s}}\n%s\n'
-            % (index, _JSON(fp.article_id), _JSON(record_source(fp, story_id, written_at, writer, batch)))
+            % (index, _JSON(fp.article_id), _JSON(record_source(fp, story_id, written, writer, batch)))
             for fp, story_id in decided
         )
-        body = self._call("writing story records", self.es.bulk, operations=operations)
-        written: dict[str, Record] = {}
+        body = self._call("writing story records", self.es.bulk, operations=operations, filter_path=BULK_FIELDS)
+        created: dict[str, Record] = {}
         clashes: list[str] = []
         for (fp, story_id), item in zip(decided, body["items"], strict=True):
             result = item["create"]
             status = int(result.get("status", 500))
             if status in (200, 201):
-                written[fp.article_id] = Record(
+                created[fp.article_id] = Record(
                     fp, story_id, result["_seq_no"], result["_primary_term"], written_at, batch
                 )
             elif status == 409:
                 clashes.append(fp.article_id)
             else:
                 raise RetryableError(f"story grouping: record {fp.article_id} not written: {result.get('error')}")
-        return Created(written, self.records(clashes))
+        return Created(created, self.records(clashes))
 
     def settle(self, seq_no: int) -> None:
         """Wait until every write to the records index up to `seq_no` is processed on every copy (its global
@@ -351,6 +385,7 @@ class StoryStore:
                 index=self.records_index,
                 level="shards",
                 metric="docs",  # the shard level always adds each copy's sequence numbers
+                filter_path="indices.*.shards.*.seq_no.global_checkpoint",
             )
             copies = body["indices"][self.records_index]["shards"]["0"]
             if min(int(copy["seq_no"]["global_checkpoint"]) for copy in copies) >= seq_no:

@@ -93,7 +93,5 @@ def with_stories(output: Output, stories: Mapping[str, str]) -> Output:
     """The output with every article's `story_id` set from `stories` (article id -> story id), and its own
     source in `sources`: each article is then the document its id gets when it is the first copy
     (`provenance.merge(None, article)`), which the index worker writes as it is."""
-    output.articles = [
-        first_document(article.model_copy(update={"story_id": stories[article.id]})) for article in output.articles
-    ]
+    output.articles = [first_document(article, stories[article.id]) for article in output.articles]
     return output

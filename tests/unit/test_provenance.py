@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
-from pipeline.provenance import fold, merge, sources_of
+from pipeline.provenance import combine, first_document, fold, merge, sources_of
 from schemas.models import Article, SourceType
 from tests.support.articles import make_article
 
@@ -90,3 +90,16 @@ def test_documents_written_before_sources_were_kept_count_as_their_own_source() 
 def test_an_article_without_a_story_is_its_own() -> None:
     document = merge(None, POSTS.model_copy(update={"story_id": None}))
     assert document is not None and document.story_id == "seed"
+
+
+def test_a_first_document_with_a_story_is_the_copy_combined_with_itself() -> None:
+    merged = fold([POSTS, FEED, POSTS_AGAIN])  # a document with several sources and tags
+    no_story = POSTS.model_copy(update={"story_id": None})
+    for article in (POSTS, FEED, merged, no_story):
+        for story in (None, "story-2", article.id):
+            given = article if story is None else article.model_copy(update={"story_id": story})
+            expected = combine(given, given)
+            document = first_document(article, story)
+            assert document == expected and document.model_dump_json() == expected.model_dump_json()
+            assert document.model_fields_set == expected.model_fields_set
+    assert first_document(no_story).story_id == no_story.id
