@@ -79,12 +79,19 @@ def candidates_among(
 ) -> dict[str, list[Record]]:
     """Per fingerprint, the records (of a small set, e.g. those other workers wrote moments ago) that share an
     LSH key with it, or a headline key within hours, and are within the window: most shared keys first."""
+    # Records by key, only under the fingerprints' keys (a record shares one or two of its dozen, most often):
+    # set operations in C instead of a Python step per record and key.
+    wanted = set().union(*[fp.keys for fp in fingerprints])
     by_key: dict[str, list[Record]] = defaultdict(list)
     for record in records:
-        for key in record.fingerprint.keys:
+        for key in wanted.intersection(record.fingerprint.keys):
             by_key[key].append(record)
     found: dict[str, list[Record]] = {}
+    stored = by_key.keys()
     for fp in fingerprints:
+        if stored.isdisjoint(fp.keys):  # most articles of a batch share no key with any record: one C-level check
+            found[fp.article_id] = []
+            continue
         shared: dict[str, int] = defaultdict(int)
         seen: dict[str, Record] = {}
         for key in fp.bands:

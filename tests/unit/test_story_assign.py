@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from pipeline.stories.assign import Decision, Move, Record, candidates_among, first_pass, ranked, recheck
-from pipeline.stories.match import Reason
+from pipeline.stories.match import TITLE_WINDOW, Reason
 from pipeline.stories.sketch import Fingerprint, fingerprint
 
 AT = datetime(2024, 3, 27, 8, 0, tzinfo=UTC)
@@ -132,3 +133,41 @@ def test_candidates_among_recent_records_share_a_key_and_are_ranked_by_how_many(
     soon = Record(fingerprint("s", "前两月外贸进出口增长", OTHER, AT + timedelta(hours=1)), "s")
     assert not set(fp("x").bands) & set(late.fingerprint.bands)
     assert [r.article_id for r in candidates_among([fp("x")], [late, soon], WEEK)["x"]] == ["s"]
+
+
+def _candidates_among_by_the_definition(
+    fingerprints: list[Fingerprint], records: list[Record], window: timedelta, limit: int
+) -> dict[str, list[Record]]:
+    """The ranking as the docstring defines it, one record at a time."""
+    found: dict[str, list[Record]] = {}
+    for f in fingerprints:
+        shared: dict[str, int] = {}
+        for record in records:
+            other = record.fingerprint
+            count = len(set(f.bands) & set(other.keys))
+            if abs(other.at - f.at) <= TITLE_WINDOW:
+                count += len(set(f.headline_keys) & set(other.keys))
+            if count and record.article_id != f.article_id and abs(other.at - f.at) <= window:
+                shared[record.article_id] = count
+        near = [r for r in records if r.article_id in shared]
+        found[f.article_id] = sorted(near, key=lambda r: (-shared[r.article_id], r.story_id, r.article_id))[:limit]
+    return found
+
+
+def test_candidates_among_many_records_ranks_as_defined() -> None:
+    rng = random.Random(7)
+    bands = [f"b{band}:{value}" for band in range(10) for value in range(6)]  # few values: keys shared a lot
+    heads = ["t:a", "t:b", "f:1", "f:2"]
+
+    def some(article_id: str) -> Fingerprint:
+        at = AT + timedelta(hours=rng.choice([-200, -20, -13, -1, 0, 2, 11, 30, 200]))
+        own = tuple(sorted(set(rng.sample(bands, rng.randint(0, 10)))))
+        head = tuple(rng.sample(heads, rng.randint(0, 2)))
+        return Fingerprint(article_id, at, 100, (), own, "", (), head, own + head)
+
+    records = [Record(some(f"r{i}"), f"s{rng.randint(0, 30)}") for i in range(300)]
+    batch = [some(f"r{i}") for i in range(0, 40)] + [some(f"n{i}") for i in range(60)]
+    for limit in (1, 4, 16):
+        assert candidates_among(batch, records, WEEK, limit) == _candidates_among_by_the_definition(
+            batch, records, WEEK, limit
+        )
