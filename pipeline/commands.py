@@ -105,10 +105,11 @@ def worker(
     from pipeline import metrics as worker_metrics
     from pipeline.workers.consume import StopFlag
     from pipeline.workers.main import run_all, run_stage
-    from pipeline.workers.memory import tune_allocator
+    from pipeline.workers.memory import tune_allocator, tune_collector
     from pipeline.workers.stages import STAGES
 
     tune_allocator()
+    tune_collector()
     stop = StopFlag()
     stop.install()
     if kind == "all":

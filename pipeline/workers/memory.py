@@ -1,17 +1,25 @@
-"""The C allocator's settings for a long-running worker process (glibc only; elsewhere nothing changes).
+"""The C allocator's and the garbage collector's settings for a long-running worker process.
 
 A worker's threads (Kafka's sender and heartbeat, the metrics server) each get a malloc arena of their
 own by default, and glibc keeps freed memory at the top of each heap until it grows past a threshold
 that rises with every large block freed. Both hold a worker's resident set above what it uses: with at
 most two arenas and a fixed 4 MiB trim threshold, a normalize worker draining a backlog peaked ~15 MB
 lower (285 -> 270 MB in one measurement) at no cost the benchmark could see. Call once, before the
-worker starts any thread.
+worker starts any thread (glibc only; elsewhere nothing changes).
+
+The cyclic garbage collector runs a young-generation pass every 700 container objects allocated and not yet
+freed (CPython's default), and every tenth of those also passes over the older ones. A worker's batch
+allocates hundreds of thousands (models, decoded answers, story records): a normalize worker draining 10,000
+bench items spent 0.53 s of its 11 s of CPU in 920 collections, 0.04 s in 9 with a first threshold of 20,000
+(its peak RSS did not rise: 485 -> 426 MB in that pair of runs). Objects freed by their reference count, almost
+all of them, are freed at once either way; only garbage in reference cycles waits longer for a collection.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 
 log = logging.getLogger(__name__)
@@ -20,6 +28,7 @@ M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
 M_ARENA_MAX = -8
 ARENA_MAX = 2
 TRIM_THRESHOLD_BYTES = 4 * 1024 * 1024
+COLLECTOR_THRESHOLDS = (20_000, 20, 10)  # gc.set_threshold: young pass, then every 20th, every 10th of those
 
 
 def tune_allocator() -> bool:
@@ -38,3 +47,8 @@ def tune_allocator() -> bool:
     if not applied:
         log.debug("mallopt refused the worker's allocator settings")
     return applied
+
+
+def tune_collector() -> None:
+    """Collect cyclic garbage less often (`COLLECTOR_THRESHOLDS`, above); once per worker process."""
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
