@@ -6,13 +6,14 @@ into `.npy` files under the cache directory, the same arrays are mapped read-onl
 only the pages the texts it sees touch, the kernel can drop them under pressure, and every worker on
 the machine shares one copy (`pipeline.normalize.language.use_unpacked_model`).
 
-The folder is named after py3langid's version and the model file's size and time, so an upgrade unpacks
-again; it is written under a temporary name and renamed, so two workers starting together never map
-half a file.
+The folder is named after py3langid's version and the model file's content (not its time: every fresh
+install of the same release would unpack another copy), so an upgrade unpacks again; it is written under a
+temporary name and renamed, so two workers starting together never map half a file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import lzma
 import os
@@ -35,9 +36,8 @@ def model_file() -> Path:
 def unpacked_model(cache_dir: Path, model: Path | None = None) -> Path:
     """The folder of the model's arrays as `.npy` files, unpacked now unless an earlier start did."""
     model = model or model_file()
-    stat = model.stat()
-    version = importlib.metadata.version("py3langid")
-    folder = cache_dir / "langid" / f"{version}-{stat.st_size}-{stat.st_mtime_ns}"
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]  # 4.5 MB: a few ms, once per worker start
+    folder = cache_dir / "langid" / f"{importlib.metadata.version('py3langid')}-{digest}"
     if _complete(folder):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)

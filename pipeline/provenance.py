@@ -76,14 +76,19 @@ def combine(a: Article, b: Article) -> Article:
     """The document of two copies of one article (same id)."""
     primary = max(a, b, key=_primary_key)
     secondary = b if primary is a else a
-    sources = merged_sources((sources_of(a), sources_of(b)))
+    story = primary.story_id or secondary.story_id or primary.id  # no story known: its own
+    return _document(primary, merged_sources((sources_of(a), sources_of(b))), story)
+
+
+def _document(primary: Article, sources: list[ArticleSource], story_id: str) -> Article:
+    """`primary` with all the copies' `sources`, their tags (its own source's first) and `story_id`."""
     own = [s for s in sources if s.source_id == primary.source_id]
     others = [s for s in sources if s.source_id != primary.source_id]
     return primary.model_copy(
         update={
             "sources": sources,
             "tags": _union([*(s.tags for s in own), *(s.tags for s in others)]),
-            "story_id": primary.story_id or secondary.story_id or primary.id,  # no story known: its own
+            "story_id": story_id,
         }
     )
 
@@ -99,17 +104,8 @@ def merge(existing: Article | None, incoming: Article) -> Article | None:
 def first_document(article: Article, story_id: str | None = None) -> Article:
     """The document of an article that has none yet (its own source listed in `sources`): `combine(article,
     article)`, in one copy of the article. `story_id`: the story to give it (as if the article had it)."""
-    sources = merged_sources((sources_of(article),))
-    own = [s for s in sources if s.source_id == article.source_id]
-    others = [s for s in sources if s.source_id != article.source_id]
     story = article.story_id if story_id is None else story_id
-    return article.model_copy(
-        update={
-            "sources": sources,
-            "tags": _union([*(s.tags for s in own), *(s.tags for s in others)]),
-            "story_id": story or article.id,
-        }
-    )
+    return _document(article, merged_sources((sources_of(article),)), story or article.id)
 
 
 def fold(copies: Iterable[Article]) -> Article:

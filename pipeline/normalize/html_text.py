@@ -21,7 +21,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-from pipeline.normalize.simple_html import simple_paragraphs
+from pipeline.normalize.simple_html import Paragraphs, simple_paragraphs
 from pipeline.normalize.text import clean_inline, clean_lines
 
 # Elements whose content is never text of the page (shared with `pipeline.extract.blocks`).
@@ -144,16 +144,9 @@ def parsed_paragraphs(html: str, newline: str = " ") -> list[str]:
     body = LexborHTMLParser(html).body
     if body is None:
         return []
-    paragraphs: list[str] = []
-    parts: list[str] = []
-    add = parts.append
-
-    def flush() -> None:
-        if parts:
-            joined = "".join(parts)
-            parts.clear()
-            if not joined.isspace():
-                paragraphs.append(joined.replace("\n", newline))
+    paragraphs = Paragraphs(newline)
+    parts = paragraphs.parts
+    add, flush = parts.append, paragraphs.end
 
     # An explicit stack of child iterators, not recursion: hostile nesting depth cannot overflow it.
     # Each entry: (children, is_block, in_pre).
@@ -192,7 +185,7 @@ def parsed_paragraphs(html: str, newline: str = " ") -> list[str]:
                 add(CELL_SEPARATOR if any(not part.isspace() for part in parts) else " ")
             top = (node.iter(include_text=True), block, top[2] or tag == "pre")
             stack.append(top)
-    return paragraphs
+    return paragraphs.found
 
 
 def html_paragraphs(html: str) -> list[str]:

@@ -53,6 +53,25 @@ _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "nbsp": "\
 _LEADING_SPACE = " \t\n\x0c\r"
 
 
+class Paragraphs:
+    """Raw paragraphs as a walk over markup finds them (this module's and `html_text`'s): text `parts` are
+    gathered, and `end` closes a paragraph, kept unless it is only whitespace, its newlines made `newline`."""
+
+    __slots__ = ("found", "newline", "parts")
+
+    def __init__(self, newline: str) -> None:
+        self.found: list[str] = []
+        self.parts: list[str] = []
+        self.newline = newline
+
+    def end(self) -> None:
+        if self.parts:
+            joined = "".join(self.parts)
+            self.parts.clear()
+            if not joined.isspace():
+                self.found.append(joined.replace("\n", self.newline))
+
+
 def _printable(code: int) -> bool:
     if code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
         return False
@@ -102,16 +121,9 @@ def simple_paragraphs(html: str, newline: str = " ") -> list[str] | None:
     tags = (len(pieces) - 1) // 5
     if html.count("<") != tags:
         return None
-    paragraphs: list[str] = []
-    parts: list[str] = []
+    paragraphs = Paragraphs(newline)
+    add, flush = paragraphs.parts.append, paragraphs.end
     stack: list[str] = []
-
-    def flush() -> None:
-        if parts:
-            joined = "".join(parts)
-            parts.clear()
-            if not joined.isspace():
-                paragraphs.append(joined.replace("\n", newline))
 
     for position in range(0, len(pieces), 5):
         text = pieces[position]
@@ -121,7 +133,7 @@ def simple_paragraphs(html: str, newline: str = " ") -> list[str] | None:
                 if decoded is None:
                     return None
                 text = decoded
-            parts.append(text)
+            add(text)
         if position + 1 >= len(pieces):
             break
         closing, name, self_closing = pieces[position + 1], pieces[position + 2], pieces[position + 4]
@@ -147,4 +159,4 @@ def simple_paragraphs(html: str, newline: str = " ") -> list[str] | None:
     if stack:
         return None
     flush()
-    return paragraphs
+    return paragraphs.found

@@ -92,3 +92,14 @@ def test_an_unwritable_cache_is_an_os_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(OSError):
         language_files.unpacked_model(blocker / "cache")
+
+
+def test_the_folder_is_named_by_content_so_a_reinstall_reuses_it(tmp_path: Path) -> None:
+    import os
+
+    model = tmp_path / "model.npz.xz"
+    model.write_bytes(language_files.model_file().read_bytes())
+    folder = language_files.unpacked_model(tmp_path / "cache", model)
+    os.utime(model, ns=(1, 1))  # a fresh install: same bytes, another time
+    assert language_files.unpacked_model(tmp_path / "cache", model) == folder
+    assert len(list((tmp_path / "cache" / "langid").iterdir())) == 1
